@@ -1,0 +1,198 @@
+/**
+ * Public types for job authors: `ferry.config.ts` and `jobs/*.ts`.
+ *
+ * Glossary
+ * - job: one file in `jobs/`; its file name is the job name.
+ * - business date: the day the data belongs to, in the config time zone (`yyyy-MM-dd`).
+ * - instance: one business date of one job; the unit that is run, leased, retried, reported.
+ * - attempt: one try at an instance (a `ferry run`); it records files, deliveries and errors.
+ * - produced file: the bytes an export attempt wrote, kept in the local archive (the outbox)
+ *   with size, rows and sha256 before any delivery starts.
+ * - delivery: putting one produced file to one destination, atomically.
+ * - lease: the claim a run holds on an instance in the state store so no other run works on it.
+ */
+import type { DateTime } from 'luxon';
+
+/** A value read from the environment when a connection is opened. Created by `env()`. */
+export interface EnvRef {
+  readonly $secret: 'env';
+  readonly name: string;
+}
+/** The contents of a file read when a connection is opened. Created by `file()`. */
+export interface FileRef {
+  readonly $secret: 'file';
+  readonly path: string | EnvRef;
+}
+/** A configuration value that may come from the environment or a file. */
+export type Secret<T = string> = T | EnvRef | FileRef;
+
+export interface DatabaseConnection {
+  type: 'database';
+  /** 'sqlite' (embedded default, better-sqlite3), 'pg', 'mysql' (MySQL and MariaDB, mysql2). */
+  client: 'sqlite' | 'better-sqlite3' | 'pg' | 'postgres' | 'postgresql' | 'mysql' | 'mysql2' | 'mariadb';
+  /**
+   * A URL (`postgres://…`, `mysql://…`), a SQLite file path (relative to the project), or an
+   * options object for the driver. Strings may be `env()`/`file()` references.
+   */
+  connection: Secret | Record<string, Secret<string | number | boolean>>;
+}
+
+export interface LocalConnection {
+  type: 'local';
+  /** The folder that `dir` of a delivery is resolved against (relative to the project). */
+  root: string;
+}
+
+export type ConnectionConfig = DatabaseConnection | LocalConnection;
+
+export interface RetryConfig {
+  /** Tries per transfer inside one run (default 3). */
+  tries?: number;
+  /** First backoff delay in ms (default 1000); doubled each time, with full jitter. */
+  baseDelayMs?: number;
+  /** Ceiling for one backoff delay in ms (default 30000). */
+  maxDelayMs?: number;
+}
+
+export interface FerryConfig {
+  /** IANA zone for business dates, `{date}` in names, deadlines and timestamp output. */
+  timezone?: string;
+  /** Working folder for staging, archive, error folder and the default state db (default 'var'). */
+  workDir?: string;
+  /** State store: 'sqlite:<path>' (default 'sqlite:<workDir>/ferry.sqlite') or 'postgres://…'. */
+  state?: Secret;
+  connections?: Record<string, ConnectionConfig>;
+  /** Runs of one instance before it stays failed until an operator acts (default 5). */
+  maxAttempts?: number;
+  /** Seconds a run's lease on an instance lasts without renewal (default 300). */
+  leaseSeconds?: number;
+  retry?: RetryConfig;
+}
+
+/** Which business date a run produces. A function gets "now" in the config time zone. */
+export type BusinessDateRule = 'today' | 'yesterday' | ((now: DateTime) => DateTime);
+
+/** Declared column types; they override what the driver reports. */
+export type ColumnType = 'string' | 'int' | 'decimal' | 'float' | 'bool' | 'date' | 'timestamp' | 'timestamptz';
+
+export interface ColumnSpec {
+  /** Column name in the query result. */
+  name: string;
+  /** Name written to the header (csv) or as the key (kv, jsonl). Default: `name`. */
+  as?: string;
+  /** Treat the value as this type (e.g. SQLite text holding timestamps). */
+  type?: ColumnType;
+  /** luxon format for dates and timestamps, e.g. 'yyyyMMdd' or 'yyyy-MM-dd HH:mm:ss'. */
+  format?: string;
+  /** Fixed number of decimal places for numbers: pads with zeros, rounds half away from zero, exactly. */
+  decimals?: number;
+  /** Text for NULL in this column (overrides the format's `nullText`). */
+  nullText?: string;
+  /** Text for booleans, default ['true', 'false']. */
+  bool?: [string, string];
+}
+export type Column = string | ColumnSpec;
+
+export type LineEnding = 'lf' | 'crlf';
+/** 'utf-8' | 'utf-8-bom' | 'euc-kr' | 'cp949' (and any other name iconv-lite knows). */
+export type Encoding = string;
+
+export interface TrailerSpec {
+  /**
+   * Template of the last line. Placeholders: `{count}` (data rows), `{sum:column}` (exact sum of
+   * a numeric column), `{date:FORMAT}`. Example: 'TRAILER|{count}|{sum:amount}'.
+   */
+  template: string;
+}
+
+interface FormatBase {
+  /** Columns to write and in which order; default: every column of the query, as named. */
+  columns?: Column[];
+  lineEnding?: LineEnding;
+  encoding?: Encoding;
+  /** A trailer line with control totals, for partners that want one. */
+  trailer?: string | TrailerSpec;
+}
+export interface CsvFormat extends FormatBase {
+  type: 'csv';
+  /** One character: ',' (default), '\t', '|', ';' … */
+  delimiter?: string;
+  /** Write a header line (default true). */
+  header?: boolean;
+  /** Text for NULL (default ''); an empty string is then written as "". */
+  nullText?: string;
+  /** Quote every non-NULL field (default false: only when needed). */
+  quoteAll?: boolean;
+}
+export interface KvFormat extends FormatBase {
+  type: 'kv';
+  /** Separator between pairs (default ' '). */
+  separator?: string;
+  /** What to do with NULL: omit the pair (default) or write `key=` / `key=<nullText>`. */
+  nulls?: 'omit' | 'empty';
+  nullText?: string;
+}
+export interface JsonlFormat extends FormatBase {
+  type: 'jsonl';
+}
+export type FormatSpec = CsvFormat | KvFormat | JsonlFormat;
+
+export interface RunContext {
+  job: string;
+  /** Business date, start of day in the config zone. */
+  date: DateTime;
+  /** Start of the business day (inclusive), config zone. */
+  from: DateTime;
+  /** Start of the next day (exclusive), config zone. */
+  to: DateTime;
+  timezone: string;
+}
+
+export interface ExportSource {
+  /** Name of a `database` connection. */
+  connection: string;
+  /** The query; `:date`, `:from`, `:to` are always bound, `params(ctx)` may add more. */
+  sql: string;
+  params?: (ctx: RunContext) => Record<string, string | number | boolean | null>;
+  /** Let the database render the file when the format allows it (default true). */
+  fastPath?: boolean;
+}
+
+export interface FileSpec {
+  /** Naming rule: `{date:FORMAT}`, `{job}`, `{seq}`/`{seq:000}`, `{now:FORMAT}`. */
+  name: string;
+  /** Write a `<name>.sha256` sidecar after the data file (default: none). */
+  checksum?: 'sha256' | false;
+  /** Done-file rule written after the data (and checksum): e.g. '{file}.done'. */
+  doneFile?: string;
+}
+
+export type IfExists = 'fail' | 'overwrite' | 'skip';
+
+export interface Delivery {
+  /** Name of a `local` (later `sftp`/`ftp`) connection. */
+  connection: string;
+  /** Folder on that connection (default its root). */
+  dir?: string;
+  /** When the final name is taken by other bytes (default 'fail'). */
+  ifExists?: IfExists;
+  /** Create missing folders (default true for local). */
+  mkdir?: boolean;
+}
+
+export interface ExportJob {
+  kind?: 'export';
+  description?: string;
+  /** Cron expression (5 fields) used by `ferry tick` and `ferry cron`. */
+  schedule?: string;
+  businessDate?: BusinessDateRule;
+  source: ExportSource;
+  format: FormatSpec;
+  file: FileSpec;
+  whenEmpty?: 'send' | 'skip' | 'fail';
+  deliver?: Delivery[];
+  /** Runs of one instance before it stays failed (default: config maxAttempts). */
+  maxAttempts?: number;
+}
+
+export type JobDefinition = ExportJob;

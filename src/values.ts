@@ -1,0 +1,78 @@
+/**
+ * Typed cell values: the one shape every database adapter hands to the formats.
+ *
+ * Drivers disagree about types (pg parses DATE into a JS Date in the process zone, mysql2
+ * returns DECIMAL as strings, better-sqlite3 has no types at all). Each adapter converts
+ * at the driver boundary into these values, so the same query gives the same bytes on every
+ * database. Nothing here goes through a float unless the database stored a float.
+ */
+
+/** An exact decimal or integer as the database holds it, e.g. `-12345678901234567890.000100`. */
+export class Decimal {
+  constructor(readonly text: string) {}
+  toString(): string {
+    return this.text;
+  }
+}
+
+/** A calendar date without time or zone, `yyyy-MM-dd`. */
+export class LocalDate {
+  constructor(readonly text: string) {}
+  toString(): string {
+    return this.text;
+  }
+}
+
+/**
+ * A wall-clock timestamp without a zone (SQL `timestamp without time zone`, MySQL `DATETIME`,
+ * SQLite text without an offset). It is read as a local time in the configured time zone.
+ * `text` is `yyyy-MM-ddTHH:mm:ss` with an optional fraction of up to 9 digits.
+ */
+export class WallTime {
+  constructor(readonly text: string) {}
+  toString(): string {
+    return this.text;
+  }
+}
+
+/**
+ * A point in time (SQL `timestamptz`, MySQL `TIMESTAMP`, text with an offset).
+ * `epochSeconds` is whole seconds since 1970 UTC; `fraction` the fractional digits exactly as
+ * the database gave them, without trailing zeros ('' when whole), so microseconds survive.
+ */
+export class Instant {
+  constructor(
+    readonly epochSeconds: number,
+    readonly fraction: string,
+  ) {}
+}
+
+/**
+ * A cell: `null` is SQL NULL. `number` only for values the database stored as a float or a
+ * small integer; exact numerics arrive as {@link Decimal}; `bigint` from drivers that give it.
+ */
+export type Value = null | string | boolean | number | bigint | Decimal | LocalDate | WallTime | Instant | Uint8Array;
+
+/** Column metadata reported by the source database, used for defaults and fast-path eligibility. */
+export interface SourceColumn {
+  /** Column name as the query returns it. */
+  name: string;
+  /**
+   * Normalised type when the driver tells it: 'string' | 'int' | 'decimal' | 'float' | 'bool' |
+   * 'date' | 'timestamp' (wall time) | 'timestamptz' | 'bytes' | 'json' | 'unknown'.
+   */
+  type: SourceType;
+}
+
+export type SourceType =
+  | 'string'
+  | 'int'
+  | 'decimal'
+  | 'float'
+  | 'bool'
+  | 'date'
+  | 'timestamp'
+  | 'timestamptz'
+  | 'bytes'
+  | 'json'
+  | 'unknown';
