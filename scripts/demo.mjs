@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+// The README's first command: seed the sample SQLite database from fixtures/shop.sql, run every
+// sample job for business date 2026-11-20, and show what was produced and delivered.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const varDir = join(root, 'var');
+const ferry = join(root, 'bin', 'ferry');
+
+// Start from a clean slate each time so the demo always shows a full run.
+rmSync(varDir, { recursive: true, force: true });
+mkdirSync(varDir, { recursive: true });
+const db = new Database(join(varDir, 'shop.sqlite'));
+db.exec(readFileSync(join(root, 'fixtures', 'shop.sql'), 'utf8'));
+db.close();
+console.log('seeded var/shop.sqlite from fixtures/shop.sql\n');
+
+function ferryRun(args) {
+  console.log(`$ ferry ${args.join(' ')}`);
+  const r = spawnSync(process.execPath, [ferry, ...args], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, FERRY_LOG_FORMAT: 'pretty' } });
+  console.log('');
+  return r.status ?? 1;
+}
+
+let status = ferryRun(['--log-format', 'pretty', 'run', 'orders-daily', 'customers-kv', 'payments-jsonl', '--date', '2026-11-20']);
+// A second run of the same date does nothing: each instance is sent once.
+ferryRun(['--quiet', 'run', 'orders-daily', '--date', '2026-11-20']);
+ferryRun(['status', '--days', '3']);
+
+function walk(dir) {
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    return statSync(p).isDirectory() ? walk(p) : [p];
+  });
+}
+const partner = join(varDir, 'partner');
+if (existsSync(partner)) {
+  console.log('delivered to the partner folder (var/partner):');
+  for (const f of walk(partner)) console.log(`  ${relative(varDir, f)}  (${statSync(f).size} bytes)`);
+  const orders = join(partner, 'inbound', 'orders', 'orders_20261120.csv');
+  if (existsSync(orders)) {
+    console.log('\nvar/partner/inbound/orders/orders_20261120.csv:');
+    process.stdout.write(readFileSync(orders, 'utf8').replace(/\r\n/g, '\u21b5\n'));
+  }
+} else status ||= 1;
+process.exitCode = status;

@@ -1,0 +1,32 @@
+/** `ferry check [<job>]` */
+import type { Command } from 'commander';
+import { selectJobs } from '../config/load.js';
+import { checkConnections } from '../core/check.js';
+import { ExitCode } from '../errors.js';
+import { withSession, type GlobalOptions } from './context.js';
+import { printJson, printLines, table } from './output.js';
+
+export function registerCheck(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('check')
+    .description('validate job definitions and reach every database and folder they use')
+    .argument('[job]', 'check only the connections of this job')
+    .action(async (job: string | undefined) => {
+      const g = globals();
+      const { jobs, results } = await withSession(g, async (s, p) => {
+        const selected = selectJobs(p, job ? [job] : []);
+        const only = job
+          ? new Set(selected.flatMap((j) => [j.def.source.connection, ...(j.def.deliver ?? []).map((d) => d.connection)]))
+          : undefined;
+        return { jobs: selected.map((j) => j.name), results: await checkConnections(s, only) };
+      });
+      const ok = results.every((r) => r.ok);
+      if (g.json) printJson({ ok, jobs, connections: results });
+      else
+        printLines([
+          `definitions: ${jobs.length} job(s) valid (${jobs.join(', ') || 'none'})`,
+          ...table(['CONNECTION', 'TYPE', 'OK', 'DETAIL'], results.map((r) => [r.name, r.type, r.ok ? 'yes' : 'NO', r.detail])),
+        ]);
+      process.exitCode = ok ? ExitCode.ok : ExitCode.failed;
+    });
+}

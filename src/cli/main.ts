@@ -1,0 +1,71 @@
+/**
+ * The command line. Commander wiring only: flags → typed options → one core call → print.
+ * This is the one place that turns errors into exit codes (SPEC §6) and never calls
+ * process.exit (queued stdout would be lost when piped): it sets process.exitCode and returns.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError, describeError, ExitCode, isFerryError } from '../errors.js';
+import { redact } from '../secrets.js';
+import { registerCheck } from './check.js';
+import type { GlobalOptions } from './context.js';
+import { registerInspect } from './inspect.js';
+import { registerRun } from './run.js';
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+    return pkg.version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+export function buildProgram(): Command {
+  const program = new Command('ferry');
+  program
+    .description('Scheduled batch file interchange: export, deliver, fetch, check and ingest partner files exactly once.')
+    .version(version())
+    .option('--config <file>', 'project config file (default: ./ferry.config.ts)')
+    .option('--json', 'machine-readable output on stdout')
+    .addOption(new Option('--log-format <format>', 'log format on stderr (default: pretty on a terminal, else json)').choices(['json', 'pretty']))
+    .option('-q, --quiet', 'log errors only')
+    .option('-v, --verbose', 'log debug details')
+    .showHelpAfterError()
+    .exitOverride();
+  const globals = () => program.opts<GlobalOptions>();
+  registerRun(program, globals);
+  registerInspect(program, globals);
+  registerCheck(program, globals);
+  for (const c of program.commands) c.exitOverride();
+  return program;
+}
+
+function printError(text: string): void {
+  process.stderr.write(redact(text) + '\n');
+}
+
+export async function main(argv: string[] = process.argv): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version end with code 0; every other commander complaint is a usage error.
+      process.exitCode = e.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+      return;
+    }
+    if (e instanceof ConfigError) {
+      printError(`ferry: ${e.problems.length > 1 ? `${e.problems.length} problems:\n  ` : ''}${e.problems.join('\n  ')}`);
+      process.exitCode = e.exitCode;
+      return;
+    }
+    if (isFerryError(e)) {
+      printError(`ferry: ${describeError(e)}`);
+      process.exitCode = e.exitCode;
+      return;
+    }
+    printError(`ferry: internal error (a bug; please report it): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    process.exitCode = ExitCode.internal;
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * Loading a user's project: `ferry.config.ts` and every `jobs/*.ts`, through jiti, then
+ * validating all of it. Every problem found in any file is reported at once (ConfigError,
+ * exit 2) before anything runs.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { basename, dirname, extname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createJiti } from 'jiti';
+import { ConfigError } from '../errors.js';
+import type { ConnectionConfig, ExportJob, FerryConfig, RetryConfig, Secret } from '../types.js';
+import { validateConfig } from './config-rules.js';
+import { validateExportJob } from './job-rules.js';
+import { describeValue, isPlainObject, Problems } from './validate.js';
+
+export const CONFIG_NAMES = ['ferry.config.ts', 'ferry.config.mts', 'ferry.config.js', 'ferry.config.mjs'];
+const JOB_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs'];
+const JOB_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+export interface ResolvedConfig {
+  timezone: string;
+  /** Absolute path of the working folder. */
+  workDir: string;
+  state: Secret;
+  connections: Record<string, ConnectionConfig>;
+  maxAttempts: number;
+  leaseSeconds: number;
+  retry: Required<RetryConfig>;
+}
+
+export interface LoadedJob {
+  name: string;
+  /** Path relative to the project folder, for messages (`jobs/orders.ts`). */
+  file: string;
+  kind: 'export';
+  def: ExportJob;
+}
+
+export interface Project {
+  /** Folder that holds the config file; relative paths in the config resolve against it. */
+  dir: string;
+  configFile: string;
+  config: ResolvedConfig;
+  jobs: Map<string, LoadedJob>;
+}
+
+/** Where the package's own public API is, so `import … from 'ferry'` in user files is always this copy. */
+function selfIndex(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return resolve(here, '..', 'index.js');
+}
+
+function makeJiti(dir: string) {
+  return createJiti(join(dir, 'ferry.config.ts'), {
+    alias: { ferry: selfIndex() },
+    moduleCache: false,
+    fsCache: false,
+    interopDefault: true,
+  });
+}
+
+export function findConfigFile(explicit: string | undefined, cwd: string): string {
+  if (explicit) {
+    const p = resolve(cwd, explicit);
+    if (!existsSync(p)) throw new ConfigError([`--config: ${explicit} does not exist`]);
+    return p;
+  }
+  for (const n of CONFIG_NAMES) {
+    const p = join(cwd, n);
+    if (existsSync(p)) return p;
+  }
+  throw new ConfigError([`no ferry.config.ts in ${cwd}; run ferry from your project folder or pass --config FILE`]);
+}
+
+async function importDefault(jiti: ReturnType<typeof createJiti>, file: string, shown: string, p: Problems): Promise<unknown> {
+  try {
+    const mod = await jiti.import<Record<string, unknown>>(file);
+    if (!mod || typeof mod !== 'object' || !('default' in mod) || mod.default === undefined) {
+      p.add('', 'has no default export; write `export default …`');
+      return undefined;
+    }
+    return mod.default;
+  } catch (e) {
+    const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    p.add('', `cannot be loaded: ${msg}`);
+    void shown;
+    return undefined;
+  }
+}
+
+export interface LoadOptions {
+  configFile?: string;
+  cwd?: string;
+}
+
+export async function loadProject(opts: LoadOptions = {}): Promise<Project> {
+  const cwd = opts.cwd ?? process.cwd();
+  const configFile = findConfigFile(opts.configFile, cwd);
+  const dir = dirname(configFile);
+  const jiti = makeJiti(dir);
+  const problems: string[] = [];
+
+  const cfgName = relative(dir, configFile) || basename(configFile);
+  const cp = new Problems(cfgName);
+  const raw = await importDefault(jiti, configFile, cfgName, cp);
+  let config: ResolvedConfig | undefined;
+  if (raw !== undefined) {
+    if (!isPlainObject(raw)) cp.add('', `the default export must be defineConfig({...}), got ${describeValue(raw)}`);
+    else config = validateConfig(raw as FerryConfig, cp, dir);
+  }
+  problems.push(...cp.list);
+
+  const jobs = new Map<string, LoadedJob>();
+  const jobsDir = join(dir, 'jobs');
+  const files = existsSync(jobsDir)
+    ? readdirSync(jobsDir)
+        .filter((f) => JOB_EXTENSIONS.includes(extname(f)) && !f.endsWith('.d.ts') && !f.startsWith('_') && !f.startsWith('.'))
+        .sort()
+    : [];
+  for (const f of files) {
+    const name = basename(f, extname(f));
+    const shown = `jobs/${f}`;
+    const jp = new Problems(shown);
+    if (!JOB_NAME.test(name)) {
+      jp.add('', `'${name}' is not a usable job name; use letters, digits, '.', '_' and '-'`);
+      problems.push(...jp.list);
+      continue;
+    }
+    if (jobs.has(name)) {
+      jp.add('', `a job named '${name}' is already defined by ${jobs.get(name)!.file}`);
+      problems.push(...jp.list);
+      continue;
+    }
+    const def = await importDefault(jiti, join(jobsDir, f), shown, jp);
+    if (def !== undefined && config) {
+      if (!isPlainObject(def)) jp.add('', `the default export must be defineExport({...}), got ${describeValue(def)}`);
+      else {
+        validateExportJob(def, jp, config);
+        if (jp.empty) jobs.set(name, { name, file: shown, kind: 'export', def: def as unknown as ExportJob });
+      }
+    }
+    problems.push(...jp.list);
+  }
+  if (problems.length > 0 || !config) throw new ConfigError(problems.length ? problems : [`${cfgName}: invalid`]);
+  return { dir, configFile, config, jobs };
+}
+
+/** Look up jobs by name for a command; unknown names are a usage error listing the known ones. */
+export function selectJobs(project: Project, names: string[]): LoadedJob[] {
+  const unknown = names.filter((n) => !project.jobs.has(n));
+  if (unknown.length) {
+    const known = [...project.jobs.keys()].join(', ') || '(none)';
+    throw new ConfigError(unknown.map((n) => `unknown job '${n}'; jobs in this project: ${known}`));
+  }
+  return (names.length ? names : [...project.jobs.keys()]).map((n) => project.jobs.get(n)!);
+}

@@ -1,0 +1,370 @@
+/**
+ * Running one export instance (one job, one business date):
+ *
+ *   lease → (resume the archived file | query → encode → archive + record) → deliver each
+ *   destination atomically → record → release
+ *
+ * The produced file is archived and recorded before any delivery starts (the outbox): a failed
+ * or crashed delivery is finished by the next run with the same bytes, without querying again.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { DateTime } from 'luxon';
+import type { LoadedJob } from '../config/load.js';
+import type { BindValue, SourceDatabase } from '../database/types.js';
+import {
+  ConfigError,
+  describeError,
+  ExitCode,
+  isFerryError,
+  JobFailedError,
+  TransferError,
+  type ExitCodeValue,
+} from '../errors.js';
+import { encodeFile, fastPathCheck, fileHeaderBytes, fileTrailerBytes, crlfTransform, resolveColumns } from '../formats/index.js';
+import type { EncodeOptions, EncodeStats } from '../formats/types.js';
+import { sha256File, writeFileAtomic, type WrittenFile } from '../fsutil.js';
+import type { FileRecord } from '../state/types.js';
+import type { RunContext } from '../types.js';
+import { crashPoint } from './crash.js';
+import { dayWindow } from './dates.js';
+import { deliverFile, isTempOf, type DeliveryOutcome } from './deliver.js';
+import { renderName } from './naming.js';
+import { planExport, type ExportPlan } from './plan.js';
+import { withRetry } from './retry.js';
+import type { Session } from './session.js';
+
+export type InstanceOutcome =
+  | 'sent'
+  | 'resumed'
+  | 'archived'
+  | 'empty-skipped'
+  | 'already-done'
+  | 'excluded'
+  | 'busy'
+  | 'gave-up'
+  | 'failed'
+  | 'dry-run';
+
+export interface InstanceResult {
+  job: string;
+  kind: 'export';
+  date: string;
+  outcome: InstanceOutcome;
+  exitCode: ExitCodeValue;
+  file?: string;
+  rows?: number;
+  bytes?: number;
+  sha256?: string;
+  archivePath?: string;
+  fastPath?: boolean;
+  deliveries?: Array<{ connection: string; path: string; outcome: DeliveryOutcome | 'failed'; error?: string }>;
+  error?: string;
+  durationMs: number;
+}
+
+export interface RunOptions {
+  force?: boolean;
+  dryRun?: boolean;
+  /** Manual commands report a held lease as exit 75; cron runs skip with 0. */
+  busyIsError?: boolean;
+}
+
+/** Prefix ConfigError problems with the job file, so a user sees where to look. */
+function inJob(job: LoadedJob, e: unknown): unknown {
+  if (e instanceof ConfigError) return new ConfigError(e.problems.map((p) => (p.startsWith('jobs/') ? p : `${job.file}: ${p}`)), { cause: e });
+  return e;
+}
+
+function exitCodeOf(e: unknown): ExitCodeValue {
+  return isFerryError(e) ? e.exitCode : ExitCode.internal;
+}
+
+function runContext(session: Session, job: LoadedJob, date: DateTime): RunContext {
+  const w = dayWindow(date);
+  return { job: job.name, date: w.date, from: w.from, to: w.to, timezone: session.timezone };
+}
+
+function queryParams(session: Session, job: LoadedJob, plan: ExportPlan, date: DateTime): Record<string, BindValue> {
+  const extra = job.def.source.params?.(runContext(session, job, date)) ?? {};
+  return { ...extra, ...plan.params };
+}
+
+/** Query the source and write the file into the archive. Returns what was written. */
+async function produce(
+  session: Session,
+  job: LoadedJob,
+  plan: ExportPlan,
+  date: DateTime,
+  archivePath: string,
+): Promise<WrittenFile & { rows: number; fastPath: boolean }> {
+  const def = job.def;
+  const db: SourceDatabase = await session.database(def.source.connection);
+  const params = queryParams(session, job, plan, date);
+  const qopts = { timezone: session.timezone };
+  const stats: EncodeStats = { rows: 0 };
+  const base = { format: def.format, timezone: session.timezone, businessDate: plan.businessDate, fileName: plan.name };
+
+  if (db.exportCsv && def.source.fastPath !== false) {
+    const columns = resolveColumns(def.format, await db.describe(def.source.sql, params, qopts));
+    const opts: EncodeOptions = { ...base, columns };
+    const check = fastPathCheck(opts);
+    if (check.ok) {
+      const fmt = def.format as { delimiter?: string; lineEnding?: string };
+      const copy = await db.exportCsv(def.source.sql, params, { columns, delimiter: fmt.delimiter ?? ',', header: false, timezone: session.timezone });
+      async function* chunks(): AsyncGenerator<Buffer> {
+        const head = fileHeaderBytes(opts);
+        if (head.length) yield head;
+        if (fmt.lineEnding === 'crlf') {
+          const t = crlfTransform();
+          const done = pipeline(copy.stream, t);
+          for await (const c of t) yield c as Buffer;
+          await done;
+        } else {
+          for await (const c of copy.stream) yield c as Buffer;
+        }
+        stats.rows = copy.rowCount();
+        const tail = fileTrailerBytes(opts, stats);
+        if (tail.length) yield tail;
+      }
+      const w = await writeFileAtomic(archivePath, chunks(), { exclusive: true });
+      return { ...w, rows: stats.rows, fastPath: true };
+    }
+    session.log.debug({ job: job.name, reason: check.reason }, 'fast path not used');
+  }
+
+  const rs = await db.query(def.source.sql, params, qopts);
+  const columns = resolveColumns(def.format, rs.columns);
+  const w = await writeFileAtomic(archivePath, encodeFile(rs.rows, { ...base, columns }, stats), { exclusive: true });
+  return { ...w, rows: stats.rows, fastPath: false };
+}
+
+/** Temporary files of a crashed attempt's write; we hold the lease, so nobody else writes them. */
+async function removeStaleArchiveTemps(dir: string, name: string): Promise<void> {
+  for (const entry of await readdir(dir).catch(() => [] as string[])) {
+    if (isTempOf(entry, name)) await rm(join(dir, entry), { force: true });
+  }
+}
+
+/** A free archive path for `name`: the plain one, or a per-attempt folder when taken. */
+function archivePathFor(session: Session, plan: ExportPlan, attemptId: number): string {
+  const dir = resolve(session.project.config.workDir, plan.archiveDir);
+  const plain = join(dir, plan.name);
+  return existsSync(plain) ? join(dir, `attempt-${attemptId}`, plan.name) : plain;
+}
+
+export async function runExportInstance(session: Session, job: LoadedJob, date: DateTime, opts: RunOptions = {}): Promise<InstanceResult> {
+  const started = Date.now();
+  const dateText = date.toFormat('yyyy-MM-dd');
+  const result = (r: Partial<InstanceResult> & { outcome: InstanceOutcome; exitCode: ExitCodeValue }): InstanceResult => ({
+    job: job.name,
+    kind: 'export',
+    date: dateText,
+    ...r,
+    durationMs: Date.now() - started,
+  });
+  const log = session.log.child({ job: job.name, date: dateText });
+  const config = session.project.config;
+  const maxAttempts = job.def.maxAttempts ?? config.maxAttempts;
+
+  let state;
+  try {
+    state = await session.state();
+  } catch (e) {
+    return result({ outcome: 'failed', exitCode: exitCodeOf(e), error: describeError(e) });
+  }
+
+  if (opts.dryRun) {
+    try {
+      const plan = planExport(job, date, await state.maxSeq(job.name, dateText), session.now());
+      const db = await session.database(job.def.source.connection);
+      const params = queryParams(session, job, plan, date);
+      const columns = resolveColumns(job.def.format, await db.describe(job.def.source.sql, params, { timezone: session.timezone }));
+      const check = fastPathCheck({ format: job.def.format, columns, timezone: session.timezone, businessDate: dateText, fileName: plan.name });
+      const fast = Boolean(db.exportCsv) && job.def.source.fastPath !== false && check.ok;
+      return result({
+        outcome: 'dry-run',
+        exitCode: ExitCode.ok,
+        file: plan.name,
+        fastPath: fast,
+        deliveries: plan.destinations.map((d) => ({ connection: d.connection, path: d.dir ? `${d.dir}/${plan.name}` : plan.name, outcome: 'delivered' as const })),
+      });
+    } catch (e) {
+      const err = inJob(job, e);
+      return result({ outcome: 'failed', exitCode: exitCodeOf(err), error: describeError(err) });
+    }
+  }
+
+  const existing = await state.getInstance(job.name, dateText);
+  if (!opts.force) {
+    if (existing?.status === 'excluded') return result({ outcome: 'excluded', exitCode: ExitCode.ok });
+    if (existing?.status === 'succeeded') return result({ outcome: 'already-done', exitCode: ExitCode.ok });
+    if (existing?.status === 'failed' && existing.failures >= maxAttempts) {
+      log.error({ failures: existing.failures }, 'instance failed too often; an operator must act (ferry run --force)');
+      return result({
+        outcome: 'gave-up',
+        exitCode: ExitCode.failed,
+        error: `failed ${existing.failures} times (maxAttempts ${maxAttempts}); last error: ${existing.lastError ?? 'unknown'}; fix it and run with --force`,
+      });
+    }
+  }
+
+  const ttlMs = config.leaseSeconds * 1000;
+  const lease = await state.acquireLease({ job: job.name, businessDate: dateText, kind: 'export', owner: session.runId, ttlMs });
+  if (!lease) {
+    log.warn('another run holds this instance; skipping');
+    return result({ outcome: 'busy', exitCode: opts.busyIsError ? ExitCode.busy : ExitCode.ok });
+  }
+  let leaseLost = false;
+  const heartbeat = setInterval(() => {
+    state
+      .renewLease(job.name, dateText, session.runId, ttlMs)
+      .then((ok) => {
+        if (!ok) {
+          leaseLost = true;
+          log.error('lost the lease on this instance to another run');
+        }
+      })
+      .catch((e) => log.warn({ err: describeError(e) }, 'lease renewal failed'));
+  }, Math.max(1000, ttlMs / 3));
+  heartbeat.unref();
+
+  const attempt = await state.startAttempt(job.name, dateText, session.runId, Boolean(opts.force));
+  crashPoint('after-attempt');
+  let file: FileRecord | undefined;
+  let fastPath: boolean | undefined;
+  let resumed = false;
+  const deliveries: NonNullable<InstanceResult['deliveries']> = [];
+  try {
+    const plan = planExport(job, date, await state.maxSeq(job.name, dateText), session.now());
+    if (!opts.force) {
+      const prev = await state.latestFile(job.name, dateText);
+      if (prev) {
+        const abs = resolve(session.project.dir, prev.archivePath);
+        const actual = existsSync(abs) ? await sha256File(abs) : undefined;
+        if (!actual || actual.sha256 !== prev.sha256) {
+          throw new JobFailedError(
+            `archived file ${prev.archivePath} is ${actual ? 'changed' : 'missing'}; it cannot be delivered as recorded. Run with --force to produce it again`,
+          );
+        }
+        file = prev;
+        resumed = true;
+        log.info({ file: prev.name }, 'resuming delivery of the archived file');
+      }
+    }
+    if (!file) {
+      const archivePath = archivePathFor(session, plan, attempt.id);
+      await mkdir(resolve(archivePath, '..'), { recursive: true });
+      await removeStaleArchiveTemps(resolve(archivePath, '..'), plan.name);
+      log.info({ file: plan.name }, 'producing file');
+      const w = await produce(session, job, plan, date, archivePath).catch((e) => {
+        throw inJob(job, e);
+      });
+      fastPath = w.fastPath;
+      crashPoint('after-archive');
+      if (w.rows === 0 && (job.def.whenEmpty ?? 'send') !== 'send') {
+        await rm(archivePath, { force: true });
+        if (job.def.whenEmpty === 'fail') throw new JobFailedError(`the query returned no rows for ${dateText} and whenEmpty is 'fail'`);
+        await state.finishAttempt(attempt.id, 'succeeded', { outcome: 'empty-skipped' });
+        await state.setInstanceStatus(job.name, dateText, 'succeeded', { outcome: 'empty-skipped', error: null });
+        log.info('no rows; nothing sent (whenEmpty: skip)');
+        return result({ outcome: 'empty-skipped', exitCode: ExitCode.ok, rows: 0 });
+      }
+      file = await state.recordFile({
+        attemptId: attempt.id,
+        job: job.name,
+        businessDate: dateText,
+        name: plan.name,
+        archivePath: relative(session.project.dir, archivePath),
+        size: w.size,
+        rows: w.rows,
+        sha256: w.sha256,
+        seq: plan.seq,
+      });
+      crashPoint('after-record');
+      log.info({ file: file.name, rows: file.rows, bytes: file.size, sha256: file.sha256, fastPath }, 'file archived');
+    }
+
+    const done = await state.deliveriesOf(file.id);
+    const failures: string[] = [];
+    for (const dest of plan.destinations) {
+      const remotePath = dest.dir ? `${dest.dir.replace(/\/+$/, '')}/${file.name}` : file.name;
+      if (done.some((d) => d.connection === dest.connection && d.remotePath === remotePath && d.status !== 'failed')) {
+        deliveries.push({ connection: dest.connection, path: remotePath, outcome: 'already-there' });
+        continue;
+      }
+      if (leaseLost) throw new JobFailedError('lost the lease to another run; stopping before the next delivery');
+      try {
+        const t = await session.transport(dest.connection);
+        const src = { localPath: resolve(session.project.dir, file.archivePath), name: file.name, size: file.size, sha256: file.sha256 };
+        const target = { dir: dest.dir, ifExists: dest.ifExists, mkdir: dest.mkdir, checksum: plan.checksum, doneName: doneNameFor(job, plan, file, date, session.now()) };
+        const r = await withRetry(() => deliverFile(t, src, target), config.retry, (e, n, delay) =>
+          log.warn({ connection: dest.connection, try: n, delayMs: delay, err: describeError(e) }, 'delivery failed; retrying'),
+        );
+        crashPoint('after-deliver');
+        await state.recordDelivery({
+          fileId: file.id,
+          attemptId: attempt.id,
+          connection: dest.connection,
+          remotePath: r.remotePath,
+          status: r.outcome === 'skipped-exists' ? 'skipped-exists' : 'delivered',
+        });
+        deliveries.push({ connection: dest.connection, path: r.remotePath, outcome: r.outcome });
+        log.info({ connection: dest.connection, path: r.remotePath, outcome: r.outcome }, 'delivered');
+      } catch (e) {
+        const msg = describeError(e);
+        await state.recordDelivery({ fileId: file.id, attemptId: attempt.id, connection: dest.connection, remotePath, status: 'failed', error: msg });
+        deliveries.push({ connection: dest.connection, path: remotePath, outcome: 'failed', error: msg });
+        failures.push(`${dest.connection}: ${msg}`);
+        log.error({ connection: dest.connection, err: msg }, 'delivery failed');
+      }
+    }
+    if (failures.length) throw new TransferError(failures.join('; '));
+
+    const outcome: InstanceOutcome = plan.destinations.length === 0 ? 'archived' : resumed ? 'resumed' : 'sent';
+    await state.finishAttempt(attempt.id, 'succeeded', { outcome });
+    await state.setInstanceStatus(job.name, dateText, 'succeeded', { outcome, error: null });
+    return result({
+      outcome,
+      exitCode: ExitCode.ok,
+      file: file.name,
+      rows: file.rows,
+      bytes: file.size,
+      sha256: file.sha256,
+      archivePath: file.archivePath,
+      fastPath,
+      deliveries,
+    });
+  } catch (e) {
+    const msg = describeError(e);
+    const code = exitCodeOf(e);
+    log.error({ err: msg }, 'export failed');
+    if (code === ExitCode.internal) log.error({ stack: e instanceof Error ? e.stack : undefined }, 'internal error');
+    await state.finishAttempt(attempt.id, 'failed', { outcome: 'failed', error: msg });
+    await state.setInstanceStatus(job.name, dateText, 'failed', { outcome: 'failed', error: msg });
+    return result({
+      outcome: 'failed',
+      exitCode: code,
+      error: msg,
+      file: file?.name,
+      rows: file?.rows,
+      bytes: file?.size,
+      sha256: file?.sha256,
+      archivePath: file?.archivePath,
+      fastPath,
+      deliveries,
+    });
+  } finally {
+    clearInterval(heartbeat);
+    await state.releaseLease(job.name, dateText, session.runId).catch(() => undefined);
+  }
+}
+
+/** The done-file name is rendered against the recorded data file name (stable across resumes). */
+function doneNameFor(job: LoadedJob, plan: ExportPlan, file: FileRecord, date: DateTime, now: DateTime): string | undefined {
+  if (!job.def.file.doneFile) return undefined;
+  if (plan.doneName && file.name === plan.name) return plan.doneName;
+  return renderName(job.def.file.doneFile, { job: job.name, date, seq: file.seq, now, file: file.name });
+}

@@ -1,0 +1,200 @@
+/**
+ * SQLite adapter (better-sqlite3 through knex's single-connection pool).
+ *
+ * knex's `.stream()` on SQLite calls `statement.all()` and so holds the whole result in memory;
+ * this adapter takes the raw connection and iterates a prepared statement instead, which reads
+ * one row at a time. SQLite has no column types of its own, so values are interpreted by the
+ * declared type of the column (`stmt.columns()`), and expressions by their JS value.
+ */
+import type BetterSqlite3 from 'better-sqlite3';
+import type { Knex } from 'knex';
+import { DatabaseError, isFerryError } from '../errors.js';
+import { Decimal, LocalDate } from '../values.js';
+import type { SourceColumn, SourceType, Value } from '../values.js';
+import { BadValue, checkZone, parseInstant, parseWallTime, plainNumberText, toBytes } from './convert.js';
+import { bindNamed } from './params.js';
+import type { BindValue, QueryOptions, RowStream, SourceDatabase } from './types.js';
+
+/**
+ * Normalised type of a declared SQLite column type. The checks follow SQLite's own affinity
+ * rules (INT first), except that DECIMAL/NUMERIC wins over TEXT: a column declared
+ * `DECIMAL TEXT` has TEXT affinity, which is how SQLite can keep exact decimals (NUMERIC affinity
+ * turns `0.10` into the REAL 0.1 and keeps only 15 significant digits).
+ */
+export function sqliteSourceType(declared: string | null): SourceType {
+  if (!declared) return 'unknown';
+  const t = declared.toUpperCase().trim();
+  if (t.includes('INT')) return 'int';
+  if (t.includes('DECIMAL') || t.includes('NUMERIC')) return 'decimal';
+  if (t.includes('REAL') || t.includes('FLOA') || t.includes('DOUB')) return 'float';
+  if (t.includes('BOOL')) return 'bool';
+  if (/^DATE(\s*\(.*\))?$/.test(t)) return 'date';
+  if (t.includes('DATETIME') || t.includes('TIMESTAMP')) return 'timestamp';
+  if (t.includes('CHAR') || t.includes('CLOB') || t.includes('TEXT')) return 'string';
+  if (t.includes('BLOB')) return 'bytes';
+  if (t.includes('JSON')) return 'json';
+  return 'unknown';
+}
+
+const DECIMAL_TEXT = /^[+-]?\d+(\.\d+)?$/;
+const DATE_TEXT = /^\d{4}-\d{2}-\d{2}$/;
+
+type Convert = (v: unknown) => Value;
+
+/** Anything not handled below: bytes become plain Uint8Array, the rest passes unchanged. */
+const asIs: Convert = (v) => (v instanceof Uint8Array ? toBytes(v) : (v as Value));
+
+/**
+ * How a cell of a column of this type becomes a Value. SQLite lets any cell hold any storage
+ * class, so a value that does not fit the declared type is passed on as it is rather than refused.
+ */
+function converter(type: SourceType): Convert {
+  switch (type) {
+    case 'decimal':
+      return (v) => {
+        if (typeof v === 'bigint') return new Decimal(String(v));
+        if (typeof v === 'number' && Number.isFinite(v)) return new Decimal(plainNumberText(v));
+        if (typeof v === 'string' && DECIMAL_TEXT.test(v)) return new Decimal(v.replace(/^\+/, ''));
+        return asIs(v);
+      };
+    case 'float':
+      return (v) => (typeof v === 'bigint' ? Number(v) : asIs(v));
+    case 'bool':
+      return (v) => {
+        if (v === 0n || v === 0 || v === 'false') return false;
+        if (v === 1n || v === 1 || v === 'true') return true;
+        return asIs(v);
+      };
+    case 'date':
+      return (v) => (typeof v === 'string' && DATE_TEXT.test(v) ? new LocalDate(v) : asIs(v));
+    case 'timestamp':
+      return (v) => {
+        if (typeof v !== 'string') return asIs(v);
+        const instant = parseInstant(v);
+        if (instant && !(instant instanceof BadValue)) return instant;
+        const wall = parseWallTime(v);
+        return wall instanceof BadValue ? v : wall;
+      };
+    default:
+      // int keeps bigint (safeIntegers), strings stay strings, expressions keep their JS value.
+      return asIs;
+  }
+}
+
+export class SqliteDatabase implements SourceDatabase {
+  readonly dialect = 'sqlite' as const;
+  private readonly open = new Set<() => Promise<void>>();
+
+  constructor(
+    private readonly name: string,
+    private readonly knex: Knex,
+  ) {}
+
+  private fail(what: string, e: unknown): Error {
+    if (isFerryError(e)) return e;
+    const msg = e instanceof Error ? e.message : String(e);
+    return new DatabaseError(`database "${this.name}": ${what}: ${msg}`, { cause: e });
+  }
+
+  private async acquire(): Promise<BetterSqlite3.Database> {
+    try {
+      return (await this.knex.client.acquireConnection()) as BetterSqlite3.Database;
+    } catch (e) {
+      throw this.fail('cannot open the SQLite file', e);
+    }
+  }
+
+  private release(conn: BetterSqlite3.Database): Promise<void> {
+    return this.knex.client.releaseConnection(conn) as Promise<void>;
+  }
+
+  private prepare(conn: BetterSqlite3.Database, sql: string): BetterSqlite3.Statement {
+    const stmt = conn.prepare(sql);
+    if (!stmt.reader) throw new DatabaseError(`database "${this.name}": source.sql must be a query that returns rows`);
+    return stmt;
+  }
+
+  async query(sql: string, params: Record<string, BindValue>, options: QueryOptions): Promise<RowStream> {
+    checkZone(options.timezone);
+    const bound = bindNamed(sql, params, 'sqlite');
+    // better-sqlite3 refuses booleans; SQLite stores them as 0/1 anyway.
+    const values = bound.values.map((v) => (typeof v === 'boolean' ? Number(v) : v));
+    const conn = await this.acquire();
+    let iter: IterableIterator<unknown[]>;
+    let columns: SourceColumn[];
+    try {
+      const stmt = this.prepare(conn, bound.sql).safeIntegers(true).raw(true);
+      columns = stmt.columns().map((c) => ({ name: c.name, type: sqliteSourceType(c.type) }));
+      iter = stmt.iterate(...values) as IterableIterator<unknown[]>;
+    } catch (e) {
+      await this.release(conn);
+      throw this.fail('query failed', e);
+    }
+    const convert = columns.map((c) => converter(c.type));
+    const n = convert.length;
+    let done = false;
+    // The connection stays busy until the iterator is closed: only then may it go back to the
+    // pool (knex's SQLite pool has one connection).
+    const finish = async (): Promise<void> => {
+      if (done) return;
+      done = true;
+      this.open.delete(finish);
+      try {
+        iter.return?.();
+      } finally {
+        await this.release(conn);
+      }
+    };
+    this.open.add(finish);
+    const fail = (what: string, e: unknown): Error => this.fail(what, e);
+
+    async function* rows(): AsyncGenerator<Value[]> {
+      try {
+        for (;;) {
+          const r = iter.next();
+          if (r.done) break;
+          const raw = r.value;
+          const row = new Array<Value>(n);
+          for (let i = 0; i < n; i++) row[i] = convert[i]!(raw[i]);
+          yield row;
+        }
+      } catch (e) {
+        throw fail('reading rows failed', e);
+      } finally {
+        await finish();
+      }
+    }
+    return { columns, rows: rows() };
+  }
+
+  async describe(sql: string, params: Record<string, BindValue>, options: QueryOptions): Promise<SourceColumn[]> {
+    checkZone(options.timezone);
+    const bound = bindNamed(sql, params, 'sqlite');
+    const conn = await this.acquire();
+    try {
+      return this.prepare(conn, bound.sql)
+        .columns()
+        .map((c) => ({ name: c.name, type: sqliteSourceType(c.type) }));
+    } catch (e) {
+      throw this.fail('describe failed', e);
+    } finally {
+      await this.release(conn);
+    }
+  }
+
+  async ping(): Promise<string> {
+    const conn = await this.acquire();
+    try {
+      return `SQLite ${String(conn.prepare('SELECT sqlite_version()').pluck().get())}`;
+    } catch (e) {
+      throw this.fail('ping failed', e);
+    } finally {
+      await this.release(conn);
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const finish of [...this.open]) await finish().catch(() => undefined);
+    await this.knex.destroy();
+  }
+}

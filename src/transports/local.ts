@@ -1,0 +1,140 @@
+/**
+ * Local folder transport: a shared folder or a folder our own SFTP server exposes to the partner.
+ * Uploads copy with fsync; `rename` without overwrite uses link()+unlink() so an existing target
+ * is never replaced, even by a concurrent writer.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { link, mkdir, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { TargetExistsError, TransferError } from '../errors.js';
+import { fsyncDir, fsyncPath, sha256File } from '../fsutil.js';
+import type { RemoteEntry, Transport, TransportCapabilities } from './types.js';
+
+export class LocalTransport implements Transport {
+  readonly capabilities: TransportCapabilities = { atomicOverwrite: true, exclusiveRename: true, hashing: true };
+
+  constructor(
+    readonly connection: string,
+    /** Absolute root folder. */
+    private readonly root: string,
+  ) {}
+
+  /** Map a connection path to a local path, refusing anything that leaves the root. */
+  private abs(p: string): string {
+    const full = resolve(this.root, p.replace(/^\/+/, ''));
+    const rel = relative(this.root, full);
+    if (rel === '..' || rel.startsWith('..' + sep) || isAbsolute(rel)) {
+      throw new TransferError(`${this.connection}: path '${p}' is outside the connection's root`);
+    }
+    return full;
+  }
+
+  private wrap(what: string, p: string, e: unknown): never {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new TransferError(`${this.connection}: cannot ${what} '${p}'${code ? ` (${code})` : ''}`, {
+      cause: e,
+      // Local I/O errors other than a full disk or a busy file do not heal by waiting.
+      transient: code === 'EBUSY' || code === 'EAGAIN',
+    });
+  }
+
+  async list(dir: string): Promise<RemoteEntry[]> {
+    const d = this.abs(dir);
+    try {
+      const names = await readdir(d, { withFileTypes: true });
+      const out: RemoteEntry[] = [];
+      for (const n of names) {
+        const st = await stat(resolve(d, n.name)).catch(() => undefined);
+        if (!st) continue;
+        out.push({ name: n.name, path: joinPosix(dir, n.name), size: st.size, mtime: st.mtimeMs, isFile: st.isFile() });
+      }
+      return out;
+    } catch (e) {
+      return this.wrap('list', dir, e);
+    }
+  }
+
+  async stat(p: string): Promise<RemoteEntry | undefined> {
+    const full = this.abs(p);
+    try {
+      const st = await stat(full);
+      return { name: p.split('/').pop() ?? p, path: p, size: st.size, mtime: st.mtimeMs, isFile: st.isFile() };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      return this.wrap('stat', p, e);
+    }
+  }
+
+  async put(localPath: string, remotePath: string): Promise<void> {
+    const full = this.abs(remotePath);
+    try {
+      await pipeline(createReadStream(localPath, { highWaterMark: 1 << 20 }), createWriteStream(full, { flags: 'wx' }));
+      await fsyncPath(full);
+    } catch (e) {
+      await rm(full, { force: true }).catch(() => undefined);
+      this.wrap('write', remotePath, e);
+    }
+  }
+
+  async get(remotePath: string, localPath: string): Promise<void> {
+    const full = this.abs(remotePath);
+    try {
+      await pipeline(createReadStream(full, { highWaterMark: 1 << 20 }), createWriteStream(localPath));
+    } catch (e) {
+      this.wrap('read', remotePath, e);
+    }
+  }
+
+  async rename(from: string, to: string, opts: { overwrite: boolean }): Promise<void> {
+    const a = this.abs(from);
+    const b = this.abs(to);
+    try {
+      if (opts.overwrite) await rename(a, b);
+      else {
+        await link(a, b);
+        await unlink(a);
+      }
+      await fsyncDir(dirname(b));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
+        throw new TargetExistsError(`${this.connection}: '${to}' already exists`, { cause: e });
+      }
+      this.wrap('rename to', to, e);
+    }
+  }
+
+  async remove(p: string): Promise<void> {
+    const full = this.abs(p);
+    try {
+      await unlink(full);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.wrap('remove', p, e);
+    }
+  }
+
+  async mkdir(dir: string): Promise<void> {
+    const full = this.abs(dir);
+    try {
+      await mkdir(full, { recursive: true });
+    } catch (e) {
+      this.wrap('create folder', dir, e);
+    }
+  }
+
+  async sha256(p: string): Promise<string> {
+    const full = this.abs(p);
+    try {
+      return (await sha256File(full)).sha256;
+    } catch (e) {
+      return this.wrap('read', p, e);
+    }
+  }
+
+  async close(): Promise<void> {}
+}
+
+export function joinPosix(dir: string, name: string): string {
+  if (!dir || dir === '.') return name;
+  return dir.endsWith('/') ? dir + name : `${dir}/${name}`;
+}

@@ -1,0 +1,50 @@
+/**
+ * The Transport seam: where files are delivered to and fetched from. One adapter per
+ * technology (local folder now; SFTP and FTP/FTPS next), chosen in `src/transports/index.ts`.
+ * Paths are POSIX-style and relative to the connection's root; adapters refuse paths that
+ * would leave it. Atomic delivery (temp name → size check → rename) is built on these
+ * primitives in `src/core/deliver.ts`, the same way for every transport.
+ */
+
+export interface RemoteEntry {
+  name: string;
+  /** Path relative to the connection root. */
+  path: string;
+  size: number;
+  /** Modification time, epoch ms (undefined when the server does not say). */
+  mtime?: number;
+  isFile: boolean;
+}
+
+export interface TransportCapabilities {
+  /** `rename` can replace an existing file atomically. */
+  atomicOverwrite: boolean;
+  /** `rename(…, { overwrite: false })` fails atomically when the target exists. */
+  exclusiveRename: boolean;
+  /** `sha256()` is available without downloading. */
+  hashing: boolean;
+}
+
+export interface Transport {
+  /** Connection name from the config. */
+  readonly connection: string;
+  readonly capabilities: TransportCapabilities;
+  list(dir: string): Promise<RemoteEntry[]>;
+  /** undefined when nothing is at `path`. */
+  stat(path: string): Promise<RemoteEntry | undefined>;
+  /** Upload a local file to exactly `remotePath` (callers use a temporary name). */
+  put(localPath: string, remotePath: string): Promise<void>;
+  /** Download `remotePath` to a local file. */
+  get(remotePath: string, localPath: string): Promise<void>;
+  /**
+   * Rename `from` to `to`. With `overwrite: false` it must not replace an existing `to`
+   * (throws TargetExistsError where the transport can tell).
+   */
+  rename(from: string, to: string, opts: { overwrite: boolean }): Promise<void>;
+  remove(path: string): Promise<void>;
+  /** Create a folder and its parents; no error when it exists. */
+  mkdir(dir: string): Promise<void>;
+  /** sha256 (hex) of a file, when `capabilities.hashing`. */
+  sha256?(path: string): Promise<string>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { loadProject } from '../../src/config/load.js';
+import { ConfigError } from '../../src/errors.js';
+import { CONFIG_TS, ORDERS_JOB_TS, tempProject } from '../helpers/project.js';
+
+test('a valid project loads with defaults filled in', async () => {
+  const p = tempProject({ 'ferry.config.ts': CONFIG_TS, 'jobs/orders.ts': ORDERS_JOB_TS });
+  try {
+    const project = await loadProject({ cwd: p.dir });
+    assert.equal(project.config.timezone, 'Asia/Seoul');
+    assert.equal(project.config.maxAttempts, 5);
+    assert.equal(project.config.workDir, p.path('var'));
+    assert.equal(String(project.config.state), `sqlite:${p.path('var/ferry.sqlite')}`);
+    assert.deepEqual([...project.jobs.keys()], ['orders']);
+    assert.equal(project.jobs.get('orders')!.file, 'jobs/orders.ts');
+  } finally {
+    p.remove();
+  }
+});
+
+test('every problem in config and jobs is reported at once, each with file and field', async () => {
+  const p = tempProject({
+    'ferry.config.ts': `import { defineConfig } from 'ferry';
+      export default defineConfig({ timezone: 'Mars/Base', connections: { shop: { type: 'database', client: 'oracle', connection: 'x' }, out: { type: 'local' } }, maxAtempts: 3 } as any);`,
+    'jobs/orders.ts': `import { defineExport } from 'ferry';
+      export default defineExport({
+        schedule: '0 6 * *',
+        source: { connection: 'nope', sql: '' },
+        format: { type: 'csv', delimiter: ';;', columns: ['id', { name: 'amount', type: 'decmal' }, { name: 'x', decimals: -1 }] },
+        file: { name: 'orders/{dat:yyyy}.csv', doneFile: '{file}.done' },
+        whenEmpty: 'maybe',
+        deliver: [{ connection: 'shop', dir: '../up' }],
+      } as any);`,
+    'jobs/broken.ts': `export default {{;`,
+    'jobs/nodefault.ts': `export const x = 1;`,
+  });
+  try {
+    await assert.rejects(loadProject({ cwd: p.dir }), (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      const all = e.problems.join('\n');
+      const expect = [
+        /^ferry\.config\.ts: timezone: 'Mars\/Base' is not an IANA time zone/m,
+        /^ferry\.config\.ts: connections\.shop\.client: 'oracle' is not allowed/m,
+        /^ferry\.config\.ts: connections\.out\.root: is required/m,
+        /^ferry\.config\.ts: maxAtempts: unknown setting; did you mean 'maxAttempts'\?/m,
+        /^jobs\/orders\.ts: schedule: '0 6 \* \*' is not a cron expression of 5 fields/m,
+        /^jobs\/orders\.ts: source\.connection: no connection 'nope'/m,
+        /^jobs\/orders\.ts: source\.sql: is required/m,
+        /^jobs\/orders\.ts: format\.delimiter: ';;' is not a delimiter/m,
+        /^jobs\/orders\.ts: format\.columns\[1\]\.type: 'decmal' is not allowed; expected one of string, int, decimal/m,
+        /^jobs\/orders\.ts: format\.columns\[2\]\.decimals: expected a whole number/m,
+        /^jobs\/orders\.ts: file\.name: unknown placeholder \{dat\}/m,
+        /^jobs\/orders\.ts: whenEmpty: 'maybe' is not allowed/m,
+        /^jobs\/orders\.ts: deliver\[0\]\.connection: 'shop' is a database/m,
+        /^jobs\/orders\.ts: deliver\[0\]\.dir: must not contain '\.\.'/m,
+        /^jobs\/broken\.ts: cannot be loaded/m,
+        /^jobs\/nodefault\.ts: has no default export/m,
+      ];
+      for (const re of expect) assert.match(all, re);
+      return true;
+    });
+  } finally {
+    p.remove();
+  }
+});
+
+test('a missing config file is a clear error', async () => {
+  const p = tempProject({});
+  try {
+    await assert.rejects(loadProject({ cwd: p.dir }), /no ferry\.config\.ts in/);
+    await assert.rejects(loadProject({ cwd: p.dir, configFile: 'other.ts' }), /--config: other\.ts does not exist/);
+  } finally {
+    p.remove();
+  }
+});
