@@ -87,8 +87,16 @@ export interface Charset {
   readonly label: string;
   /** Bytes written before everything else (the UTF-8 BOM for 'utf-8-bom'). */
   readonly bom: Buffer;
+  /**
+   * A cheap per-line check, for charsets where checking each line as it is built costs less than
+   * keeping the rows of a chunk around to locate a failure later (UTF-8: one native scan).
+   * When set, lines that pass it are encoded with {@link Charset.encodeChecked}.
+   */
+  readonly lineOk: ((text: string) => boolean) | null;
   /** Encode text, or return null when some character cannot be written (then use findBad). */
   encode(text: string): Buffer | null;
+  /** Encode text whose lines all passed `lineOk`. */
+  encodeChecked(text: string): Buffer;
   /** The first character of `text` that cannot be written, or null. */
   findBad(text: string): BadChar | null;
 }
@@ -101,8 +109,12 @@ class Utf8Charset implements Charset {
   ) {
     this.bom = withBom ? Buffer.from([0xef, 0xbb, 0xbf]) : Buffer.alloc(0);
   }
+  readonly lineOk = isWellFormed;
   encode(text: string): Buffer | null {
     return isWellFormed(text) ? Buffer.from(text, 'utf8') : null;
+  }
+  encodeChecked(text: string): Buffer {
+    return Buffer.from(text, 'utf8');
   }
   findBad(text: string): BadChar | null {
     return findLoneSurrogate(text);
@@ -131,6 +143,10 @@ class IconvCharset implements Charset {
     }
   }
 
+  readonly lineOk = null;
+  encodeChecked(text: string): Buffer {
+    return iconv.encode(text, this.label);
+  }
   encode(text: string): Buffer | null {
     if (this.replacement < 0) return isWellFormed(text) ? iconv.encode(text, this.label) : null;
     const buf = iconv.encode(text, this.label);

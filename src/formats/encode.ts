@@ -12,7 +12,7 @@ import type { FormatSpec } from '../types.js';
 import { Decimal, type Value } from '../values.js';
 import { badCharMessage, charsetFor, type Charset } from './charset.js';
 import { DecimalSum } from './decimal.js';
-import { describeValue, makeRenderer, ValueProblem, type TextRenderer } from './render.js';
+import { describeValue, hasPlainOutput, makeRenderer, ValueProblem, type TextRenderer } from './render.js';
 import { ZoneClock } from './time.js';
 import { findSumColumn, parseTrailer, trailerTemplate, type TrailerPart } from './trailer.js';
 import type { EncodeOptions, EncodeStats, ResolvedColumn } from './types.js';
@@ -30,7 +30,7 @@ class CellProblem extends Error {
   }
 }
 
-/** Builds one output line (with its line ending) from a row; throws CellProblem. */
+/** Builds one output line (without its line ending) from a row; throws CellProblem. */
 type LineBuilder = (row: readonly Value[]) => string;
 
 /** Everything about a file that does not depend on its rows. */
@@ -81,10 +81,21 @@ function csvLine(c: Omit<Compiled, 'line' | 'headerText'>, columns: ResolvedColu
   const quoteAll = spec.quoteAll === true;
   const single = columns.length === 1;
 
+  // Typed columns render from a fixed alphabet (digits, '-+:.TeE', NaN/Infinity, true/false);
+  // with a delimiter outside it they can never need quotes, which saves a regex per number.
+  const plainSafe = !/[0-9A-Za-z+\-:.]/.test(d);
   const cells = columns.map((col, k): ((v: Value) => string) => {
     const render = c.renderers[k]!;
     const nullText = nullTextOf(spec, col);
     if (quoteAll) return (v) => (v === null ? nullText : csvQuote(render(v)));
+    if (plainSafe && hasPlainOutput(col)) {
+      if (nullText === '') return (v) => (v === null ? '' : render(v));
+      return (v) => {
+        if (v === null) return nullText;
+        const s = render(v);
+        return s === nullText ? csvQuote(s) : s;
+      };
+    }
     return (v) => {
       if (v === null) return nullText;
       const s = render(v);
@@ -97,18 +108,19 @@ function csvLine(c: Omit<Compiled, 'line' | 'headerText'>, columns: ResolvedColu
     .join(d);
   const idx = columns.map((col) => col.index);
   const n = columns.length;
-  const eol = c.eol;
+  // One scratch array reused for every row: join() then builds the line as one flat string,
+  // where `+=` would build a rope of 2n pieces that is flattened again later.
+  const fields: string[] = new Array<string>(n).fill('');
   const line: LineBuilder = (row) => {
     let j = 0;
     try {
-      let out = cells[0]!(row[idx[0]!]!);
-      for (j = 1; j < n; j++) out += d + cells[j]!(row[idx[j]!]!);
-      return out + eol;
+      for (; j < n; j++) fields[j] = cells[j]!(row[idx[j]!]!);
+      return fields.join(d);
     } catch (e) {
       throw e instanceof ValueProblem ? new CellProblem(j, e.message) : e;
     }
   };
-  return { line, header: spec.header === false ? '' : header + eol };
+  return { line, header: spec.header === false ? '' : header + c.eol };
 }
 
 /** kv values need quotes when empty or holding a space, '"', '=', '\' or a control character. */
@@ -151,7 +163,6 @@ function kvLine(c: Omit<Compiled, 'line' | 'headerText'>, columns: ResolvedColum
   const idx = columns.map((col) => col.index);
   const n = columns.length;
   const renderers = c.renderers;
-  const eol = c.eol;
   return (row) => {
     let j = 0;
     try {
@@ -167,7 +178,7 @@ function kvLine(c: Omit<Compiled, 'line' | 'headerText'>, columns: ResolvedColum
         out = first ? pair : out + sep + pair;
         first = false;
       }
-      return out + eol;
+      return out;
     } catch (e) {
       throw e instanceof ValueProblem ? new CellProblem(j, e.message) : e;
     }
@@ -210,7 +221,6 @@ function jsonlLine(c: Omit<Compiled, 'line' | 'headerText'>, columns: ResolvedCo
   const keys = columns.map((col, k) => `${k === 0 ? '{' : ','}${JSON.stringify(col.key)}:`);
   const idx = columns.map((col) => col.index);
   const n = columns.length;
-  const eol = `}${c.eol}`;
   return (row) => {
     let j = 0;
     try {
@@ -219,7 +229,7 @@ function jsonlLine(c: Omit<Compiled, 'line' | 'headerText'>, columns: ResolvedCo
         const v = row[idx[j]!]!;
         out += keys[j]! + (v === null ? 'null' : cells[j]!(v));
       }
-      return out + eol;
+      return `${out}}`;
     } catch (e) {
       throw e instanceof ValueProblem ? new CellProblem(j, e.message) : e;
     }
@@ -327,7 +337,7 @@ function cellError(c: Compiled, column: number, rowNo: number, message: string):
  * and character at fault; only then are single lines and cells re-examined.
  */
 function encodeChunk(c: Compiled, lines: string[], rows: (readonly Value[])[], firstRow: number): Buffer {
-  const buf = c.charset.encode(lines.join(''));
+  const buf = c.charset.encode(lines.join(c.eol) + c.eol);
   if (buf) return buf;
   for (let i = 0; i < lines.length; i++) {
     const bad = c.charset.findBad(lines[i]!);
@@ -375,6 +385,10 @@ export async function* encodeFile(
   const sumCols = c.sumColumns.map((k) => ({ k, index: opts.columns[k]!.index, render: c.renderers[k]! }));
   let head: Buffer | null = Buffer.concat([c.charset.bom, encodeFixed(c, c.headerText, 'the header')]);
 
+  // UTF-8 checks each line as it is built (a native scan), so rows need not be kept for
+  // locating a bad character; other charsets check whole chunks and keep the chunk's rows.
+  const lineOk = c.charset.lineOk;
+  const eol = c.eol;
   let lines: string[] = [];
   let chunkRows: (readonly Value[])[] = [];
   let size = 0;
@@ -404,12 +418,14 @@ export async function* encodeFile(
       }
       if (!sums[s]!.add(written)) throw cellError(c, sc.k, n, `${describeValue(written)} cannot be summed: it is not a number`);
     }
+    if (lineOk) {
+      if (!lineOk(text)) encodeChunk(c, [text], [row], n);
+    } else chunkRows.push(row);
     lines.push(text);
-    chunkRows.push(row);
-    size += text.length;
+    size += text.length + 1;
     stats.rows = n;
     if (size >= CHUNK_CHARS) {
-      let buf = encodeChunk(c, lines, chunkRows, firstRow);
+      let buf = lineOk ? c.charset.encodeChecked(lines.join(eol) + eol) : encodeChunk(c, lines, chunkRows, firstRow);
       if (head) {
         buf = Buffer.concat([head, buf]);
         head = null;
@@ -423,7 +439,7 @@ export async function* encodeFile(
   }
   const tail: Buffer[] = [];
   if (head) tail.push(head);
-  if (lines.length > 0) tail.push(encodeChunk(c, lines, chunkRows, firstRow));
+  if (lines.length > 0) tail.push(lineOk ? c.charset.encodeChecked(lines.join(eol) + eol) : encodeChunk(c, lines, chunkRows, firstRow));
   if (c.trailer) tail.push(encodeFixed(c, c.trailer(n, sums), 'the trailer'));
   const last = tail.length === 1 ? tail[0]! : Buffer.concat(tail);
   if (last.length > 0) yield last;

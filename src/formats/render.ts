@@ -190,6 +190,18 @@ function makeCoercions(column: ResolvedColumn, clock: ZoneClock): Coercions {
   return { timestamp, date };
 }
 
+const PLAIN_TYPES = new Set(['int', 'decimal', 'float', 'bool', 'date', 'timestamp', 'timestamptz']);
+
+/**
+ * Whether a column's text always comes from the fixed alphabet of numbers, dates, timestamps and
+ * booleans (digits, '-', '+', ':', '.', 'T', 'e', 'E', 'NaN', 'Infinity', 'true', 'false') and is
+ * never empty. Encoders use this to skip quoting checks. Decimal and LocalDate text is trusted as
+ * the adapters build it from the database's own output; strings in such columns are validated.
+ */
+export function hasPlainOutput(column: ResolvedColumn): boolean {
+  return PLAIN_TYPES.has(column.type) && column.format === undefined && column.bool === undefined;
+}
+
 /**
  * Compile the canonical-text renderer of one column: declared-type coercion, then `decimals`,
  * `format` or `bool`. The result throws {@link ValueProblem} for values that do not fit.

@@ -98,12 +98,13 @@ export class KnexStateStore implements StateStore {
   static async open(target: StateTarget): Promise<KnexStateStore> {
     let knex: Knex | undefined;
     try {
-      knex = createKnex(target);
-      const store = new KnexStateStore(knex, target);
+      const k = createKnex(target);
+      knex = k;
+      const store = new KnexStateStore(k, target);
       // Probe first so that an unreachable server reads as "cannot open", not "cannot migrate".
       // Queued like a write on SQLite: the first query creates the connection and its pragmas
       // (journal_mode) may need a lock another in-process connection holds.
-      await store.write(() => knex!.raw('select 1'));
+      await store.write(() => k.raw('select 1'));
       await store.migrate();
       return store;
     } catch (e) {
