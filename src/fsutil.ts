@@ -92,11 +92,11 @@ export async function commitTemp(tmp: string, path: string, exclusive: boolean):
 }
 
 export async function sha256File(path: string): Promise<WrittenFile> {
-  const hash = hashingStream();
-  await pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), hash, async function* (src) {
-    for await (const _ of src) {
-      /* drain */
-    }
-  });
-  return hash.result();
+  const h = createHash('sha256');
+  let size = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    h.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return { size, sha256: h.digest('hex') };
 }

@@ -38,7 +38,8 @@ export function registerRun(program: Command, globals: () => GlobalOptions): voi
           : flags.from && flags.to
             ? dateRange(parseDateArg(flags.from, tz, '--from'), parseDateArg(flags.to, tz, '--to'))
             : undefined;
-        return runJobs(session, { jobs: selected, dates, force: flags.force, dryRun: flags.dryRun });
+        // An operator forcing a run must learn it did not happen; cron runs just skip a held instance.
+        return runJobs(session, { jobs: selected, dates, force: flags.force, dryRun: flags.dryRun, busyIsError: Boolean(flags.force) });
       });
       if (g.json) printJson({ results });
       else printLines(describeResults(results));

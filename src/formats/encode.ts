@@ -108,14 +108,12 @@ function csvLine(c: Omit<Compiled, 'line' | 'headerText'>, columns: ResolvedColu
     .join(d);
   const idx = columns.map((col) => col.index);
   const n = columns.length;
-  // One scratch array reused for every row: join() then builds the line as one flat string,
-  // where `+=` would build a rope of 2n pieces that is flattened again later.
-  const fields: string[] = new Array<string>(n).fill('');
   const line: LineBuilder = (row) => {
     let j = 0;
     try {
-      for (; j < n; j++) fields[j] = cells[j]!(row[idx[j]!]!);
-      return fields.join(d);
+      let out = cells[0]!(row[idx[0]!]!);
+      for (j = 1; j < n; j++) out += d + cells[j]!(row[idx[j]!]!);
+      return out;
     } catch (e) {
       throw e instanceof ValueProblem ? new CellProblem(j, e.message) : e;
     }
@@ -333,33 +331,27 @@ function cellError(c: Compiled, column: number, rowNo: number, message: string):
 }
 
 /**
- * Encode the lines of one chunk. When the charset refuses the chunk, find the first row, column
- * and character at fault; only then are single lines and cells re-examined.
+ * Encode the text of one chunk. When the charset refuses it, rebuild the chunk's lines from its
+ * rows to find the first row, column and character at fault; that work happens only on failure.
  */
-function encodeChunk(c: Compiled, lines: string[], rows: (readonly Value[])[], firstRow: number): Buffer {
-  const buf = c.charset.encode(lines.join(c.eol) + c.eol);
+function encodeChunk(c: Compiled, text: string, rows: readonly (readonly Value[])[], firstRow: number): Buffer {
+  const buf = c.charset.encode(text);
   if (buf) return buf;
-  for (let i = 0; i < lines.length; i++) {
-    const bad = c.charset.findBad(lines[i]!);
-    if (!bad) continue;
+  for (let i = 0; i < rows.length; i++) {
     const row = rows[i]!;
+    const bad = c.charset.findBad(c.line(row));
+    if (!bad) continue;
     const message = badCharMessage(bad, c.charset.label);
     for (let k = 0; k < c.opts.columns.length; k++) {
       const col = c.opts.columns[k]!;
       const v = row[col.index];
-      let text = col.key;
-      if (v !== null && v !== undefined) {
-        try {
-          text += c.renderers[k]!(v);
-        } catch {
-          // Already rendered once for this line, so this does not happen; keep looking regardless.
-        }
-      }
-      if (text.includes(bad.char)) throw cellError(c, k, firstRow + i, message);
+      let cell = col.key;
+      if (v !== null && v !== undefined) cell += c.renderers[k]!(v);
+      if (cell.includes(bad.char)) throw cellError(c, k, firstRow + i, message);
     }
     throw new FormatError(`${c.opts.fileName}: row ${firstRow + i}: ${message}`);
   }
-  throw new FormatError(`${c.opts.fileName}: rows ${firstRow}–${firstRow + lines.length - 1} cannot be written in ${c.charset.label}`);
+  throw new FormatError(`${c.opts.fileName}: rows ${firstRow}–${firstRow + rows.length - 1} cannot be written in ${c.charset.label}`);
 }
 
 /**
@@ -389,9 +381,9 @@ export async function* encodeFile(
   // locating a bad character; other charsets check whole chunks and keep the chunk's rows.
   const lineOk = c.charset.lineOk;
   const eol = c.eol;
-  let lines: string[] = [];
+  // Lines are appended to one string and converted to bytes once per ~64 KiB.
+  let chunk = '';
   let chunkRows: (readonly Value[])[] = [];
-  let size = 0;
   let firstRow = 1;
   let n = 0;
   stats.rows = 0;
@@ -419,27 +411,25 @@ export async function* encodeFile(
       if (!sums[s]!.add(written)) throw cellError(c, sc.k, n, `${describeValue(written)} cannot be summed: it is not a number`);
     }
     if (lineOk) {
-      if (!lineOk(text)) encodeChunk(c, [text], [row], n);
+      if (!lineOk(text)) encodeChunk(c, text, [row], n);
     } else chunkRows.push(row);
-    lines.push(text);
-    size += text.length + 1;
+    chunk += text + eol;
     stats.rows = n;
-    if (size >= CHUNK_CHARS) {
-      let buf = lineOk ? c.charset.encodeChecked(lines.join(eol) + eol) : encodeChunk(c, lines, chunkRows, firstRow);
+    if (chunk.length >= CHUNK_CHARS) {
+      let buf = lineOk ? c.charset.encodeChecked(chunk) : encodeChunk(c, chunk, chunkRows, firstRow);
       if (head) {
         buf = Buffer.concat([head, buf]);
         head = null;
       }
-      lines = [];
+      chunk = '';
       chunkRows = [];
-      size = 0;
       firstRow = n + 1;
       yield buf;
     }
   }
   const tail: Buffer[] = [];
   if (head) tail.push(head);
-  if (lines.length > 0) tail.push(lineOk ? c.charset.encodeChecked(lines.join(eol) + eol) : encodeChunk(c, lines, chunkRows, firstRow));
+  if (chunk !== '') tail.push(lineOk ? c.charset.encodeChecked(chunk) : encodeChunk(c, chunk, chunkRows, firstRow));
   if (c.trailer) tail.push(encodeFixed(c, c.trailer(n, sums), 'the trailer'));
   const last = tail.length === 1 ? tail[0]! : Buffer.concat(tail);
   if (last.length > 0) yield last;

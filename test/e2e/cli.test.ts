@@ -214,3 +214,31 @@ describe('exit codes', () => {
     }
   });
 });
+
+describe('leases', () => {
+  test('a held instance is skipped by cron runs (0) and refused to a forced run (75)', async () => {
+    const p = tempProject({ 'ferry.config.ts': CONFIG_TS, 'jobs/orders.ts': ORDERS_JOB_TS });
+    sqliteFromSql(p.path('shop.sqlite'), SHOP_SQL);
+    const { openStateStore } = await import('../../src/state/index.js');
+    mkdirSync(p.path('var'), { recursive: true });
+    const store = await openStateStore(`sqlite:${p.path('var/ferry.sqlite')}`, p.dir);
+    try {
+      await store.migrate();
+      const held = await store.acquireLease({ job: 'orders', businessDate: '2026-11-20', kind: 'export', owner: 'other-host:1:abc', ttlMs: 60_000 });
+      assert.ok(held);
+      const a = await runFerry(p.dir, ['--json', 'run', 'orders', '--date', '2026-11-20']);
+      assert.equal(a.code, 0, a.stderr);
+      assert.equal((JSON.parse(a.stdout) as { results: Array<{ outcome: string }> }).results[0]!.outcome, 'busy');
+      assert.ok(!existsSync(p.path('partner/in/orders_20261120.csv')));
+      const b = await runFerry(p.dir, ['run', 'orders', '--date', '2026-11-20', '--force']);
+      assert.equal(b.code, 75, b.stderr);
+      await store.releaseLease('orders', '2026-11-20', 'other-host:1:abc');
+      const c = await runFerry(p.dir, ['run', 'orders', '--date', '2026-11-20']);
+      assert.equal(c.code, 0, c.stderr);
+      assert.ok(existsSync(p.path('partner/in/orders_20261120.csv')));
+    } finally {
+      await store.close();
+      p.remove();
+    }
+  });
+});
