@@ -212,7 +212,16 @@ export async function runExportInstance(session: Session, job: LoadedJob, date: 
   }
 
   const ttlMs = config.leaseSeconds * 1000;
-  const lease = await state.acquireLease({ job: job.name, businessDate: dateText, kind: 'export', owner: session.runId, ttlMs });
+  const leaseReq = { job: job.name, businessDate: dateText, kind: 'export' as const, owner: session.runId, ttlMs };
+  let lease = await state.acquireLease(leaseReq);
+  if (!lease) {
+    // A run of this host that died (kill -9, power cut) need not block us until its lease expires.
+    const holder = (await state.getInstance(job.name, dateText))?.leaseOwner;
+    if (holder && session.isDeadLocalRun(holder)) {
+      log.warn({ holder }, 'taking over the lease of a run of this host that no longer exists');
+      lease = await state.acquireLease({ ...leaseReq, takeOverFrom: holder });
+    }
+  }
   if (!lease) {
     log.warn('another run holds this instance; skipping');
     return result({ outcome: 'busy', exitCode: opts.busyIsError ? ExitCode.busy : ExitCode.ok });

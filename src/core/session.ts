@@ -40,6 +40,20 @@ export class Session {
     return this.project.config.timezone;
   }
 
+  /** Whether a lease owner id names a process of this host that no longer runs. */
+  isDeadLocalRun(owner: string): boolean {
+    const m = /^(.*):(\d+):[0-9a-f]+$/.exec(owner);
+    if (!m || m[1] !== hostname()) return false;
+    const pid = Number(m[2]);
+    if (pid === process.pid) return false;
+    try {
+      process.kill(pid, 0);
+      return false;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === 'ESRCH';
+    }
+  }
+
   now(): DateTime {
     return this.clock().setZone(this.timezone);
   }

@@ -161,13 +161,13 @@ export class KnexStateStore implements StateStore {
           })
           .onConflict(['job', 'business_date'])
           .merge(['lease_owner', 'lease_expires_at'])
-          .where((w) =>
-            w
-              .whereNull(`${T.instances}.lease_owner`)
+          .where((w) => {
+            w.whereNull(`${T.instances}.lease_owner`)
               .orWhere(`${T.instances}.lease_owner`, req.owner)
               .orWhereNull(`${T.instances}.lease_expires_at`)
-              .orWhere(`${T.instances}.lease_expires_at`, '<', now),
-          )
+              .orWhere(`${T.instances}.lease_expires_at`, '<', now);
+            if (req.takeOverFrom) w.orWhere(`${T.instances}.lease_owner`, req.takeOverFrom);
+          })
           .returning('*')) as Row[];
         const row = rows[0];
         return row ? toInstance(row) : undefined;

@@ -114,6 +114,11 @@ export interface LeaseRequest {
   owner: string;
   /** Lease lifetime from now. */
   ttlMs: number;
+  /**
+   * Also take the lease from this owner even if it has not expired: the caller proved that
+   * owner dead (a process of this host that no longer exists).
+   */
+  takeOverFrom?: string;
 }
 
 export interface InstanceFilter {

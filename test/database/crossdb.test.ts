@@ -24,7 +24,7 @@ import { MYSQL_URL, PG_URL, openMysql, openPg, readAll, uniqueName, unavailable 
 
 const ZONE = 'Asia/Seoul';
 const TEXT = 'a,b "q"\nline2 한국어 🎉';
-const COLS = 'id, txt, empty, nul, i, big, dec, f, b, d, ts, tstz, bin';
+const COLS = 'id, txt, empty, nul, i, big, amt, f, b, d, ts, tstz, bin';
 const SELECT = (table: string) => `SELECT ${COLS} FROM ${table} ORDER BY id`;
 
 // 2024-03-10 23:59:59.5 in Seoul (UTC+9) is 14:59:59.5 UTC.
@@ -100,7 +100,7 @@ describe('SQLite', () => {
     dir = mkdtempSync(join(tmpdir(), 'ferry-db-'));
     const raw = new Database(join(dir, 'src.sqlite'));
     raw.exec(`CREATE TABLE ${table} (id INTEGER PRIMARY KEY, txt TEXT, empty TEXT, nul TEXT, i INTEGER, big BIGINT,
-      dec DECIMAL TEXT, f REAL, b BOOLEAN, d DATE, ts DATETIME, tstz TIMESTAMP, bin BLOB)`);
+      amt DECIMAL TEXT, f REAL, b BOOLEAN, d DATE, ts DATETIME, tstz TIMESTAMP, bin BLOB)`);
     const ins = raw.prepare(`INSERT INTO ${table} VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`);
     ins.run(1, TEXT, '', null, 42, 9007199254740993n, '-12345678901234567890.123456789', 3.25, 1, '2024-03-10',
       '2024-03-10 12:34:56.123456', '2024-03-10T23:59:59.5+09:00', Buffer.from([0, 255, 10]));
@@ -121,7 +121,10 @@ describe('SQLite', () => {
       rs.columns.map((c) => c.type),
       ['int', 'string', 'string', 'string', 'int', 'int', 'decimal', 'float', 'bool', 'date', 'timestamp', 'timestamp', 'bytes'],
     );
-    const first = (await rs.rows[Symbol.asyncIterator]().next()).value!;
+    const it = rs.rows[Symbol.asyncIterator]();
+    const first = (await it.next()).value!;
+    // Stopping early must give the connection back (the SQLite pool has only one).
+    await it.return?.();
     assert.equal(first[5], 9007199254740993n, 'INTEGER stays bigint');
     assert.ok(first[11] instanceof Instant, 'text with an offset is an Instant');
   });
@@ -131,10 +134,10 @@ describe('SQLite', () => {
   });
 
   test('describe() and ping()', async () => {
-    const cols = await db.describe(`SELECT id, dec, 1 + 1 AS two FROM ${table} WHERE d = :date`, DAY, { timezone: ZONE });
+    const cols = await db.describe(`SELECT id, amt, 1 + 1 AS two FROM ${table} WHERE d = :date`, DAY, { timezone: ZONE });
     assert.deepEqual(cols, [
       { name: 'id', type: 'int' },
-      { name: 'dec', type: 'decimal' },
+      { name: 'amt', type: 'decimal' },
       { name: 'two', type: 'unknown' },
     ]);
     assert.match(await db.ping(), /^SQLite 3\.\d+/);
@@ -151,7 +154,7 @@ describe('PostgreSQL', async () => {
     client = new pg.Client({ connectionString: PG_URL });
     await client.connect();
     await client.query(`CREATE TABLE ${table} (id int PRIMARY KEY, txt text, empty text, nul text, i int, big bigint,
-      dec numeric(38,9), f double precision, b boolean, d date, ts timestamp(6), tstz timestamptz, bin bytea)`);
+      amt numeric(38,9), f double precision, b boolean, d date, ts timestamp(6), tstz timestamptz, bin bytea)`);
     await client.query(
       `INSERT INTO ${table} VALUES
       (1, $1, '', NULL, 42, 9007199254740993, -12345678901234567890.123456789, 3.25, true, '2024-03-10',
@@ -192,10 +195,10 @@ describe('PostgreSQL', async () => {
   });
 
   test('describe() and ping()', { skip }, async () => {
-    const cols = await db.describe(`SELECT id, dec, tstz, '{}'::jsonb AS j FROM ${table} WHERE d = :date`, DAY, { timezone: ZONE });
+    const cols = await db.describe(`SELECT id, amt, tstz, '{}'::jsonb AS j FROM ${table} WHERE d = :date`, DAY, { timezone: ZONE });
     assert.deepEqual(cols, [
       { name: 'id', type: 'int' },
-      { name: 'dec', type: 'decimal' },
+      { name: 'amt', type: 'decimal' },
       { name: 'tstz', type: 'timestamptz' },
       { name: 'j', type: 'json' },
     ]);
@@ -213,7 +216,7 @@ describe('MariaDB', async () => {
     conn = await mysql.createConnection({ uri: MYSQL_URL, charset: 'utf8mb4' });
     await conn.query(`SET time_zone = '+09:00'`);
     await conn.query(`CREATE TABLE ${table} (id INT PRIMARY KEY, txt TEXT, empty TEXT, nul TEXT, i INT, big BIGINT,
-      dec DECIMAL(38,9), f DOUBLE, b BOOLEAN, d DATE, ts DATETIME(6), tstz TIMESTAMP(6) NULL DEFAULT NULL, bin VARBINARY(16))
+      amt DECIMAL(38,9), f DOUBLE, b BOOLEAN, d DATE, ts DATETIME(6), tstz TIMESTAMP(6) NULL DEFAULT NULL, bin VARBINARY(16))
       CHARACTER SET utf8mb4`);
     await conn.query(
       `INSERT INTO ${table} VALUES
@@ -246,10 +249,10 @@ describe('MariaDB', async () => {
   });
 
   test('describe() and ping()', { skip }, async () => {
-    const cols = await db.describe(`SELECT id, dec, b, tstz FROM ${table} WHERE d = :date`, DAY, { timezone: ZONE });
+    const cols = await db.describe(`SELECT id, amt, b, tstz FROM ${table} WHERE d = :date`, DAY, { timezone: ZONE });
     assert.deepEqual(cols, [
       { name: 'id', type: 'int' },
-      { name: 'dec', type: 'decimal' },
+      { name: 'amt', type: 'decimal' },
       { name: 'b', type: 'bool' },
       { name: 'tstz', type: 'timestamp' },
     ]);

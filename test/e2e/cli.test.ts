@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
 import { after, before, describe, test } from 'node:test';
 import { CONFIG_TS, ORDERS_JOB_TS, runFerry, SHOP_SQL, sqliteFromSql, tempProject, type TempProject } from '../helpers/project.js';
 
@@ -233,6 +234,12 @@ describe('leases', () => {
       const b = await runFerry(p.dir, ['run', 'orders', '--date', '2026-11-20', '--force']);
       assert.equal(b.code, 75, b.stderr);
       await store.releaseLease('orders', '2026-11-20', 'other-host:1:abc');
+      // A live process of this host holds it: not taken over either.
+      const live = `${hostname()}:${process.pid}:abcdef`;
+      assert.ok(await store.acquireLease({ job: 'orders', businessDate: '2026-11-20', kind: 'export', owner: live, ttlMs: 60_000 }));
+      const d = await runFerry(p.dir, ['--json', 'run', 'orders', '--date', '2026-11-20']);
+      assert.equal((JSON.parse(d.stdout) as { results: Array<{ outcome: string }> }).results[0]!.outcome, 'busy');
+      await store.releaseLease('orders', '2026-11-20', live);
       const c = await runFerry(p.dir, ['run', 'orders', '--date', '2026-11-20']);
       assert.equal(c.code, 0, c.stderr);
       assert.ok(existsSync(p.path('partner/in/orders_20261120.csv')));
