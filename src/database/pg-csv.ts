@@ -49,10 +49,23 @@ function fractionSql(ts: string): string {
   return `coalesce('.' || nullif(rtrim(to_char(${ts}, 'US'), '0'), ''), '')`;
 }
 
+/**
+ * `±HH:MM` of a timestamptz in the session zone, with `:SS` for the historical local-mean-time
+ * offsets that are not whole minutes (to_char's TZM drops those seconds).
+ */
+function offsetSql(ts: string): string {
+  const secs = `extract(timezone from ${ts})::int`;
+  return `to_char(${ts}, 'TZH:TZM') || CASE WHEN ${secs} % 60 <> 0 THEN ':' || lpad((abs(${secs}) % 60)::text, 2, '0') ELSE '' END`;
+}
+
+/** Local date, time and fraction of a timestamptz in the session zone, then its offset. */
+function instantSql(ts: string): string {
+  return `to_char(${ts}, 'YYYY-MM-DD"T"HH24:MI:SS') || ${fractionSql(ts)} || ${offsetSql(ts)}`;
+}
+
 /** The select-list expression that renders one column as the csv encoder's canonical text. */
 export function columnExpression(c: ResolvedColumn, zone: string): string {
   const col = `q.${quoteIdent(c.source)}`;
-  const wall = (ts: string) => `to_char(${ts}, 'YYYY-MM-DD"T"HH24:MI:SS') || ${fractionSql(ts)}`;
   switch (c.type) {
     case 'bool': {
       const [t, f] = c.bool ?? ['true', 'false'];
@@ -61,17 +74,14 @@ export function columnExpression(c: ResolvedColumn, zone: string): string {
     }
     case 'date':
       return `to_char((${col})::date, 'YYYY-MM-DD')`;
-    case 'timestamptz': {
+    case 'timestamptz':
       // The session TimeZone is the config zone, so to_char prints local time and its offset.
-      const ts = `(${col})::timestamptz`;
-      return `${wall(ts)} || to_char(${ts}, 'TZH:TZM')`;
-    }
-    case 'timestamp': {
-      // The wall clock digits come from the value itself (so they never shift); the offset is
-      // that of the config zone at that wall time, like the encoder writes for a WallTime.
-      const ts = `(${col})::timestamp`;
-      return `${wall(ts)} || to_char(${ts} AT TIME ZONE ${quoteLiteral(zone)}, 'TZH:TZM')`;
-    }
+      return instantSql(`(${col})::timestamptz`);
+    case 'timestamp':
+      // A wall time is first placed in the config zone (AT TIME ZONE resolves DST gaps and
+      // overlaps the way ferry's encoder does: a skipped 02:30 becomes 03:30 daylight time, a
+      // repeated 01:30 is standard time), then printed like a timestamptz.
+      return instantSql(`((${col})::timestamp AT TIME ZONE ${quoteLiteral(zone)})`);
     default:
       // string, int, decimal, json, unknown: PostgreSQL's own output text, which is also what
       // the row path hands to the encoder (numeric keeps its digits, int8 is exact).
