@@ -1,7 +1,7 @@
 /** Rules for export job definitions (`jobs/*.ts`). */
 import { CronExpressionParser } from 'cron-parser';
-import iconv from 'iconv-lite';
 import { checkNameRule } from '../core/naming.js';
+import { encodingSupported } from '../formats/charset.js';
 import type { ResolvedConfig } from './load.js';
 import { describeValue, isPlainObject, oneOf, optionalPositiveInt, optionalString, Problems, requiredString, unknownKeys } from './validate.js';
 
@@ -12,12 +12,6 @@ const FORMAT_KEYS: Record<string, string[]> = {
   kv: ['type', 'columns', 'lineEnding', 'encoding', 'trailer', 'separator', 'nulls', 'nullText'],
   jsonl: ['type', 'columns', 'lineEnding', 'encoding', 'trailer'],
 };
-
-/** Encodings ferry can write: UTF-8 (with or without BOM) and anything iconv-lite knows. */
-export function encodingSupported(name: string): boolean {
-  const n = name.toLowerCase();
-  return n === 'utf-8-bom' || n === 'utf8-bom' || iconv.encodingExists(n);
-}
 
 export function checkSchedule(expr: string): string | undefined {
   if (expr.trim().split(/\s+/).length !== 5) {

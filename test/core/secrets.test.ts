@@ -49,6 +49,6 @@ test('the logger scrubs secrets from messages and fields, in JSON and pretty for
   assert.equal(rec.password, '[REDACTED]');
   const pretty: string[] = [];
   createLogger({ format: 'pretty', write: (l) => pretty.push(l) }).info({ job: 'orders' }, 'sent bravo-secret-value');
-  assert.match(pretty[0]!, /^\d\d:\d\d:\d\d INFO  sent \[REDACTED\]  job=orders\n$/);
-  assert.match(prettyLine('{"level":50,"time":0,"msg":"x","n":1}'), /^00:00:00 ERROR x  n=1\n$/);
+  assert.match(pretty[0]!, /^\d\d:\d\d:\d\d INFO {2}sent \[REDACTED\] {2}job=orders\n$/);
+  assert.match(prettyLine('{"level":50,"time":0,"msg":"x","n":1}'), /^00:00:00 ERROR x {2}n=1\n$/);
 });

@@ -10,6 +10,7 @@ import { ConfigError, DatabaseError } from '../../src/errors.js';
 import { openMysql, openPg, unavailable } from './helpers.js';
 
 const Z = { timezone: 'Asia/Seoul' };
+// 100k-row generators; seq_0_to_N is MariaDB's SEQUENCE engine (MySQL has none).
 const SERIES = {
   pg: 'SELECT g AS id, md5(g::text) AS h FROM generate_series(1, 100000) g',
   mysql: `SELECT a.seq * 1000 + b.seq AS id, md5(a.seq) AS h FROM seq_0_to_99 a, seq_0_to_999 b`,
