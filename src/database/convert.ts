@@ -37,8 +37,9 @@ const WALL_RE = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9
 const INSTANT_RE =
   /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:(Z)|([+-])(\d{2})(?::?(\d{2}))?(?::?(\d{2}))?)$/i;
 
+/** Field ranges, compared as two-digit strings (the regexes guarantee two digits): no number parsing per cell. */
 function inRange(mo: string, d: string, h = '00', mi = '00', s = '00'): boolean {
-  return +mo >= 1 && +mo <= 12 && +d >= 1 && +d <= 31 && +h <= 23 && +mi <= 59 && +s <= 59;
+  return mo >= '01' && mo <= '12' && d >= '01' && d <= '31' && h <= '23' && mi <= '59' && s <= '59';
 }
 
 /** `yyyy-MM-dd` text as a LocalDate; anything else (other years, BC, infinity) → BadValue. */

@@ -44,48 +44,53 @@ function columnUnsupported(c: ResolvedColumn): string | undefined {
   return undefined;
 }
 
-/** Microseconds as `.ffffff` without trailing zeros, or '' when whole. */
-function fractionSql(ts: string): string {
-  return `coalesce('.' || nullif(rtrim(to_char(${ts}, 'US'), '0'), ''), '')`;
-}
-
 /**
- * `±HH:MM` of a timestamptz in the session zone, with `:SS` for the historical local-mean-time
- * offsets that are not whole minutes (to_char's TZM drops those seconds).
+ * Each column is rendered in two steps. The inner select turns the value into PostgreSQL's own
+ * text once (its output functions are several times faster than `to_char`); `OFFSET 0` keeps the
+ * planner from merging the layers, which would evaluate that text again for every reference.
+ * The outer select only patches the text into the canonical form.
+ *
+ * With `DateStyle ISO` (set on the session) PostgreSQL already prints what ferry writes, except:
+ * timestamps use a space instead of `T`, and whole-hour offsets are `+09` instead of `+09:00`.
+ * Fractions come without trailing zeros and local-mean-time offsets with seconds, as ferry's.
+ * Years after 9999 or BC are not rendered canonically; ferry does not expect them in exports.
  */
-function offsetSql(ts: string): string {
-  const secs = `extract(timezone from ${ts})::int`;
-  return `to_char(${ts}, 'TZH:TZM') || CASE WHEN ${secs} % 60 <> 0 THEN ':' || lpad((abs(${secs}) % 60)::text, 2, '0') ELSE '' END`;
+interface ColumnSql {
+  /** Expression over `q` (the user's query), computed once per row. */
+  inner: string;
+  /** Expression over `r.cN` (the inner value) that gives the cell text. */
+  outer: (ref: string) => string;
 }
 
-/** Local date, time and fraction of a timestamptz in the session zone, then its offset. */
-function instantSql(ts: string): string {
-  return `to_char(${ts}, 'YYYY-MM-DD"T"HH24:MI:SS') || ${fractionSql(ts)} || ${offsetSql(ts)}`;
+/** `yyyy-MM-dd hh:mm:ss[.f]±hh[:mm[:ss]]` → `yyyy-MM-ddThh:mm:ss[.f]±hh:mm[:ss]`. */
+function timestampOuter(ref: string): string {
+  return `replace(${ref}, ' ', 'T') || CASE WHEN substr(${ref}, length(${ref}) - 2, 1) IN ('+', '-') THEN ':00' ELSE '' END`;
 }
 
-/** The select-list expression that renders one column as the csv encoder's canonical text. */
-export function columnExpression(c: ResolvedColumn, zone: string): string {
+/** The two expressions that render one column as the csv encoder's canonical text. */
+export function columnSql(c: ResolvedColumn, zone: string): ColumnSql {
   const col = `q.${quoteIdent(c.source)}`;
   switch (c.type) {
     case 'bool': {
-      const [t, f] = c.bool ?? ['true', 'false'];
-      const b = `(${col})::boolean`;
-      return `CASE WHEN ${b} THEN ${quoteLiteral(t)} WHEN NOT ${b} THEN ${quoteLiteral(f)} END`;
+      // boolean::text is 'true'/'false' (the output function would give 't'/'f').
+      if (!c.bool) return { inner: `(${col})::boolean::text`, outer: (r) => r };
+      const [t, f] = c.bool;
+      return { inner: `(${col})::boolean`, outer: (r) => `CASE WHEN ${r} THEN ${quoteLiteral(t)} WHEN NOT ${r} THEN ${quoteLiteral(f)} END` };
     }
     case 'date':
-      return `to_char((${col})::date, 'YYYY-MM-DD')`;
+      return { inner: `(${col})::date::text`, outer: (r) => r };
     case 'timestamptz':
-      // The session TimeZone is the config zone, so to_char prints local time and its offset.
-      return instantSql(`(${col})::timestamptz`);
+      // The session TimeZone is the config zone: the text is local time with its offset.
+      return { inner: `(${col})::timestamptz::text`, outer: timestampOuter };
     case 'timestamp':
-      // A wall time is first placed in the config zone (AT TIME ZONE resolves DST gaps and
-      // overlaps the way ferry's encoder does: a skipped 02:30 becomes 03:30 daylight time, a
-      // repeated 01:30 is standard time), then printed like a timestamptz.
-      return instantSql(`((${col})::timestamp AT TIME ZONE ${quoteLiteral(zone)})`);
+      // A wall time is placed in the config zone first (AT TIME ZONE resolves DST like ferry's
+      // encoder: a skipped 02:30 becomes 03:30 daylight time, a repeated 01:30 is standard
+      // time), then printed like a timestamptz.
+      return { inner: `((${col})::timestamp AT TIME ZONE ${quoteLiteral(zone)})::text`, outer: timestampOuter };
     default:
       // string, int, decimal, json, unknown: PostgreSQL's own output text, which is also what
       // the row path hands to the encoder (numeric keeps its digits, int8 is exact).
-      return `(${col})::text`;
+      return { inner: `(${col})::text`, outer: (r) => r };
   }
 }
 
@@ -95,9 +100,11 @@ export function columnExpression(c: ResolvedColumn, zone: string): string {
  */
 export function buildCopySql(innerSql: string, options: CsvExportOptions): string {
   const body = innerSql.replace(/[\s;]+$/, '');
-  const list = options.columns.map((c) => `${columnExpression(c, options.timezone)} AS ${quoteIdent(c.key)}`).join(',\n  ');
+  const cols = options.columns.map((c) => columnSql(c, options.timezone));
+  const inner = cols.map((c, i) => `${c.inner} AS c${i}`).join(',\n    ');
+  const outer = cols.map((c, i) => `${c.outer(`r.c${i}`)} AS ${quoteIdent(options.columns[i]!.key)}`).join(',\n  ');
   return (
-    `COPY (SELECT\n  ${list}\nFROM (\n${body}\n) AS q) TO STDOUT WITH (FORMAT csv, HEADER ${options.header ? 'true' : 'false'}, ` +
-    `DELIMITER ${quoteLiteral(options.delimiter)}, NULL '', ENCODING 'UTF8')`
+    `COPY (SELECT\n  ${outer}\nFROM (SELECT\n    ${inner}\n  FROM (\n${body}\n) AS q OFFSET 0) AS r) TO STDOUT ` +
+    `WITH (FORMAT csv, HEADER ${options.header ? 'true' : 'false'}, DELIMITER ${quoteLiteral(options.delimiter)}, NULL '', ENCODING 'UTF8')`
   );
 }

@@ -8,9 +8,9 @@ import { after, before, describe, test } from 'node:test';
 import knexFactory, { type Knex } from 'knex';
 import { runFerry, sqliteFromSql, tempProject, type TempProject } from '../helpers/project.js';
 
-const PG_URL = process.env.FERRY_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const MYSQL_URL = process.env.FERRY_TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
-const skip = PG_URL === 'skip' || MYSQL_URL === 'skip' ? 'FERRY_TEST_PG_URL or FERRY_TEST_MYSQL_URL is skip' : false;
+import { MYSQL_URL, PG_URL, SKIP_MYSQL, SKIP_PG } from '../helpers/servers.js';
+
+const skip = SKIP_PG || SKIP_MYSQL;
 
 const suffix = `${process.pid}_${Date.now().toString(36)}`;
 const PG_SCHEMA = `ferry_xdb_${suffix}`;

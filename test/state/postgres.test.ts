@@ -10,8 +10,9 @@ import { after, describe, it } from 'node:test';
 import knexFactory from 'knex';
 import { openStateStore } from '../../src/state/index.js';
 import { defineStateStoreSuite } from './store-suite.js';
+import { PG_URL } from '../helpers/servers.js';
 
-const baseUrl = process.env.FERRY_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const baseUrl = PG_URL;
 const skip = baseUrl === 'skip';
 
 // One admin connection for inspecting and dropping the test schemas.
