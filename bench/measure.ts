@@ -20,6 +20,9 @@ export interface Timed {
   stdout: string;
   /** Captured stderr, trimmed to its last 16 KiB so a chatty failure cannot eat memory. */
   stderr: string;
+  /** Epoch ms just before the spawn and at its end, to place the command's own log lines. */
+  startedMs: number;
+  endedMs: number;
 }
 
 export interface TimedOptions {
@@ -60,6 +63,7 @@ export class Timer {
     let stderr = '';
     let timedOut = false;
     let code: number | null;
+    const startedMs = Date.now();
     try {
       code = await new Promise<number | null>((resolve, reject) => {
         // -o keeps GNU time's line out of the command's stderr, which we show on failures.
@@ -100,6 +104,7 @@ export class Timer {
     } finally {
       if (fd !== undefined) closeSync(fd);
     }
+    const endedMs = Date.now();
     if (timedOut) throw new Error(`timed out after ${opts.timeoutSeconds} s: ${cmd} ${args.join(' ')}`);
     let text = '';
     try {
@@ -113,7 +118,7 @@ export class Timer {
     const last = text.trim().split('\n').pop() ?? '';
     const m = /^(\d+(?:\.\d+)?) (\d+)$/.exec(last.trim());
     if (!m) throw new Error(`no figures from GNU time for ${cmd} (exit ${code}): ${JSON.stringify(text)}; stderr: ${stderr.slice(-2000)}`);
-    return { seconds: Number(m[1]), peakRssKiB: Number(m[2]), code, stdout, stderr: stderr.slice(-STDERR_KEEP) };
+    return { seconds: Number(m[1]), peakRssKiB: Number(m[2]), code, stdout, stderr: stderr.slice(-STDERR_KEEP), startedMs, endedMs };
   }
 
   /** End the command running now (and only it): used when the bench itself is interrupted. */

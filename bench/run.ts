@@ -100,11 +100,12 @@ function writeProject(): void {
   writeFileSync(
     join(project, 'ferry.config.ts'),
     `// Written by bench/run.ts for one benchmark run; removed afterwards.
-import { defineConfig } from 'ferry';
+// The PostgreSQL URL comes from the environment so a password never lands in a file.
+import { defineConfig, env } from 'ferry';
 export default defineConfig({
   timezone: ${JSON.stringify(ZONE)},
   connections: {
-    pg: { type: 'database', client: 'pg', connection: ${JSON.stringify(PG_URL)} },
+    pg: { type: 'database', client: 'pg', connection: env('FERRY_BENCH_PG_URL') },
     lite: { type: 'database', client: 'sqlite', connection: 'data/bench.sqlite' },
     out: { type: 'local', root: 'out' },
   },
@@ -122,11 +123,17 @@ export default defineExport({
   writeFileSync(join(project, 'jobs', 'pg-default.ts'), job('pg', PG_JOB_SQL));
   writeFileSync(join(project, 'jobs', 'pg-general.ts'), job('pg', PG_JOB_SQL, ', fastPath: false'));
   writeFileSync(join(project, 'jobs', 'sqlite.ts'), job('lite', SQLITE_JOB_SQL));
+  clearOutputs();
 }
 
-/** The archive and the delivery folder; removed before each run so every run does the same work. */
+/**
+ * Empty the archive and the delivery folder before each run so every run does the same work (a
+ * first delivery, not "already there"). The delivery folder itself stays, like a partner's inbox:
+ * whether ferry creates a missing one depends on the delivery's `mkdir`, which is not measured here.
+ */
 function clearOutputs(): void {
   rmSync(join(project, 'out'), { recursive: true, force: true });
+  mkdirSync(join(project, 'out'));
   rmSync(join(project, 'var', 'archive'), { recursive: true, force: true });
 }
 
@@ -141,6 +148,41 @@ interface Sample {
   rssKiB: number;
   sha256?: string;
   notes: string[];
+  /** Seconds per phase of a ferry run, from its own log timestamps (see ferryPhases). */
+  phases?: Phases;
+}
+
+const PHASES = ['start-up', 'produce', 'deliver', 'finish'] as const;
+type Phases = Record<(typeof PHASES)[number], number>;
+
+/**
+ * Split a ferry run at its info log lines (JSON on stderr when not a terminal): start-up = process
+ * start to "producing file" (loading config and jobs, state store, lease); produce = query, encode
+ * or COPY, archive write with fsync; deliver = copy to the partner folder with fsync and rename;
+ * finish = closing the attempt, pools and the process. Undefined when a line is missing (log
+ * wording changed), so the table simply leaves the run out.
+ */
+function ferryPhases(t: Timed): Phases | undefined {
+  const at = new Map<string, number>();
+  for (const line of t.stderr.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const rec = JSON.parse(line) as { msg?: string; time?: number };
+      if (rec.msg && typeof rec.time === 'number' && !at.has(rec.msg)) at.set(rec.msg, rec.time);
+    } catch {
+      // Not a log record.
+    }
+  }
+  const producing = at.get('producing file');
+  const archived = at.get('file archived');
+  const delivered = at.get('delivered');
+  if (producing === undefined || archived === undefined || delivered === undefined) return undefined;
+  return {
+    'start-up': (producing - t.startedMs) / 1000,
+    produce: (archived - producing) / 1000,
+    deliver: (delivered - archived) / 1000,
+    finish: (t.endedMs - delivered) / 1000,
+  };
 }
 
 interface CaseDef {
@@ -169,6 +211,9 @@ async function nativeSample(file: string, rows: number, t: Timed, keep = false):
   return { seconds: t.seconds, rssKiB: t.peakRssKiB, sha256: facts.sha256, notes: [] };
 }
 
+const ferryEnv = { ...process.env, FERRY_BENCH_PG_URL: PG_URL };
+// PGTZ makes psql's session zone the config zone, like ferry's session: same day bounds, same
+// timestamp text.
 const psqlEnv = { ...process.env, PGTZ: ZONE };
 const psqlArgs = ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', PG_URL];
 
@@ -232,8 +277,9 @@ interface FerryResult {
 
 async function ferryRun(job: string, day: Day, expectFastPath: boolean): Promise<Sample> {
   clearOutputs();
-  const args = [ferryBin, '--json', 'run', job, '--date', day.date, '--force'];
-  const t = await timer.run(process.execPath, args, { cwd: project, timeoutSeconds: TIMEOUT_SECONDS });
+  // JSON logs on stderr give the phase split; --force because every repetition redoes the day.
+  const args = [ferryBin, '--json', '--log-format', 'json', 'run', job, '--date', day.date, '--force'];
+  const t = await timer.run(process.execPath, args, { cwd: project, env: ferryEnv, timeoutSeconds: TIMEOUT_SECONDS });
   const what = `bin/ferry run ${job} --date ${day.date} --force`;
   let r: FerryResult | undefined;
   try {
@@ -253,11 +299,11 @@ async function ferryRun(job: string, day: Day, expectFastPath: boolean): Promise
   const notes: string[] = [];
   if (facts.sha256 !== r.sha256) notes.push(`delivered file's sha256 ${facts.sha256} differs from the recorded ${r.sha256}`);
   if (r.fastPath !== expectFastPath) notes.push(`fastPath was ${String(r.fastPath)}, expected ${expectFastPath}`);
-  return { seconds: t.seconds, rssKiB: t.peakRssKiB, sha256: facts.sha256, notes };
+  return { seconds: t.seconds, rssKiB: t.peakRssKiB, sha256: facts.sha256, notes, phases: ferryPhases(t) };
 }
 
 async function ferryList(): Promise<Sample> {
-  const t = await timer.run(process.execPath, [ferryBin, 'list'], { cwd: project, timeoutSeconds: TIMEOUT_SECONDS });
+  const t = await timer.run(process.execPath, [ferryBin, 'list'], { cwd: project, env: ferryEnv, timeoutSeconds: TIMEOUT_SECONDS });
   if (t.code !== 0) throw failure('bin/ferry list', t);
   return { seconds: t.seconds, rssKiB: t.peakRssKiB, notes: [] };
 }
@@ -281,10 +327,10 @@ function pgCases(): CaseDef[] {
 function sqliteCases(): CaseDef[] {
   return [
     { id: 'sqlite-native-big', db: 'SQLite', kind: 'native', label: 'sqlite3 -header -csv db "query" > file', rows: big.rows, run: () => sqlite3Csv(big, true) },
-    { id: 'disk-dd', db: 'disk', kind: 'diagnostic', label: `dd copy of the ${k(big.rows)}-row file + fsync`, rows: big.rows, run: ddFsync },
-    { id: 'sqlite-ferry-big', db: 'SQLite', kind: 'ferry', label: 'ferry run', rows: big.rows, baseline: 'sqlite-native-big', timeTarget: true, run: () => ferryRun('sqlite', big, false) },
+    { id: 'disk-dd', db: 'disk', kind: 'diagnostic', label: `dd copy of the ${k(big.rows)}-row file + fsync`, run: ddFsync },
+    { id: 'sqlite-ferry-big', db: 'SQLite', kind: 'ferry', label: 'ferry run (row encoder; SQLite has no fast path)', rows: big.rows, baseline: 'sqlite-native-big', timeTarget: true, run: () => ferryRun('sqlite', big, false) },
     { id: 'sqlite-native-small', db: 'SQLite', kind: 'native', label: 'sqlite3 -header -csv db "query" > file', rows: small.rows, run: () => sqlite3Csv(small, false) },
-    { id: 'sqlite-ferry-small', db: 'SQLite', kind: 'ferry', label: 'ferry run', rows: small.rows, baseline: 'sqlite-native-small', run: () => ferryRun('sqlite', small, false) },
+    { id: 'sqlite-ferry-small', db: 'SQLite', kind: 'ferry', label: 'ferry run (row encoder; SQLite has no fast path)', rows: small.rows, baseline: 'sqlite-native-small', run: () => ferryRun('sqlite', small, false) },
   ];
 }
 
@@ -356,7 +402,6 @@ async function main(): Promise<void> {
   const load1 = loadavg();
   out();
   out(`load average (1 min) at start ${load0[0]!.toFixed(2)}, at end ${load1[0]!.toFixed(2)}; total ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  if (!pgReady && ONLY !== 'sqlite') problems.push('PostgreSQL was not benchmarked');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -380,6 +425,7 @@ function runProfiles(pgReady: boolean): ProfileRun[] {
     const profDir = join(dir, `profile-${job}`);
     const r = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${profDir}`, ferryBin, '--json', 'run', job, '--date', big.date, '--force'], {
       cwd: project,
+      env: ferryEnv,
       encoding: 'utf8',
       timeout: TIMEOUT_SECONDS * 1000,
       maxBuffer: 64 << 20,
@@ -458,6 +504,19 @@ function report(outcomes: Map<string, Outcome>, profiles: ProfileRun[]): void {
   out('Results (seconds: median wall time under GNU time incl. process start; net s = seconds − `ferry list` start-up;');
   out(' peak RSS: max over repetitions, of the measured process only — the database server is not included)');
   for (const l of textTable(head, rows)) out(l);
+
+  // Where a ferry run spends its wall time.
+  const phaseRows: Cell[][] = [];
+  for (const s of sum.values()) {
+    const ph = s.o.samples.flatMap((x) => (x.phases ? [x.phases] : []));
+    if (s.o.def.kind !== 'ferry' || ph.length === 0) continue;
+    phaseRows.push([`${s.o.def.db}: ${s.o.def.label}`, grouped(s.o.def.rows), ...PHASES.map((p) => fixed(median(ph.map((x) => x[p]))))]);
+  }
+  if (phaseRows.length) {
+    out();
+    out('ferry run phases (median seconds, from ferry\'s own log timestamps):');
+    for (const l of textTable(['case', 'rows', ...PHASES], phaseRows)) out(l);
+  }
 
   // Targets.
   out();
@@ -544,6 +603,10 @@ function report(outcomes: Map<string, Outcome>, profiles: ProfileRun[]): void {
     ];
   });
   for (const l of markdownTable(mdHead, mdRows)) out(l);
+  if (phaseRows.length) {
+    out();
+    for (const l of markdownTable(['ferry run phases (median s)', 'rows', ...PHASES], phaseRows)) out(l);
+  }
   out();
   for (const l of targetLines) out(`- ${l.replace(/^(PASS|FAIL|info)/, '**$1**')}`);
 }

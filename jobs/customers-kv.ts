@@ -11,5 +11,5 @@ export default defineExport({
   },
   format: { type: 'kv', encoding: 'euc-kr', columns: ['id', 'name', 'city', { name: 'updated_at', as: 'updated' }] },
   file: { name: 'customers_{date:yyyyMMdd}.txt' },
-  deliver: [{ connection: 'partner', dir: 'inbound/customers' }],
+  deliver: [{ connection: 'partner', dir: 'inbound/customers', mkdir: true }],
 });

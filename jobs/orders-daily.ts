@@ -22,5 +22,5 @@ export default defineExport({
   },
   file: { name: 'orders_{date:yyyyMMdd}.csv', checksum: 'sha256', doneFile: '{file}.done' },
   whenEmpty: 'send',
-  deliver: [{ connection: 'partner', dir: 'inbound/orders', ifExists: 'fail' }],
+  deliver: [{ connection: 'partner', dir: 'inbound/orders', ifExists: 'fail', mkdir: true }],
 });

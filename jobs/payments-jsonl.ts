@@ -11,5 +11,5 @@ export default defineExport({
   },
   format: { type: 'jsonl', columns: ['id', 'order_id', { name: 'amount', type: 'decimal' }, 'method', { name: 'paid_at', type: 'timestamp' }] },
   file: { name: 'payments_{date:yyyyMMdd}_{seq:00}.jsonl', checksum: 'sha256' },
-  deliver: [{ connection: 'partner', dir: 'inbound/payments' }],
+  deliver: [{ connection: 'partner', dir: 'inbound/payments', mkdir: true }],
 });

@@ -43,7 +43,65 @@ export interface LocalConnection {
   root: string;
 }
 
-export type ConnectionConfig = DatabaseConnection | LocalConnection;
+/** Timeouts and retries shared by network connections. */
+interface NetworkOptions {
+  host: string;
+  port?: number;
+  /** Give up connecting (TCP + handshake + login) after this long (default 20000). */
+  connectTimeoutMs?: number;
+  /** Abort a transfer or command that makes no progress for this long (default 60000). */
+  idleTimeoutMs?: number;
+  /**
+   * Upload to a temporary name and rename (default true). Set false only for servers that forbid
+   * rename: the file is then written under its final name directly, and a warning is logged.
+   */
+  atomic?: boolean;
+}
+
+export interface SftpConnection extends NetworkOptions {
+  type: 'sftp';
+  username: Secret;
+  password?: Secret;
+  /** PEM/OpenSSH private key text; usually `file('keys/id_ed25519')`. */
+  privateKey?: Secret;
+  passphrase?: Secret;
+  /** ssh-agent socket path, or true for $SSH_AUTH_SOCK. */
+  agent?: string | true;
+  /** Pinned host key fingerprint(s) as `ssh-keygen -lf` prints them: 'SHA256:…'. */
+  hostKey?: string | string[];
+  /** A known_hosts file (relative to the project) to verify the host key against. */
+  knownHosts?: string;
+  /** Accept any host key. Explicit, and logged as a warning on every connect. */
+  insecureSkipHostKeyCheck?: boolean;
+  /** 'fast': parallel requests (default); 'stream': one request at a time, for servers that corrupt fast transfers. */
+  transfer?: 'fast' | 'stream';
+  /** Requests in flight for 'fast' transfers (default 64). */
+  concurrency?: number;
+  /** Bytes per request (default 32768; OpenSSH accepts up to 261120). */
+  chunkSize?: number;
+  /** Seconds between SSH keepalives (default 15). */
+  keepaliveIntervalMs?: number;
+  /** ssh2 algorithm lists for partners with legacy servers, e.g. { cipher: { append: ['aes128-cbc'] } }. */
+  algorithms?: Record<string, unknown>;
+}
+
+export interface FtpConnection extends NetworkOptions {
+  type: 'ftp';
+  user: Secret;
+  password?: Secret;
+  /** false: plain FTP (logged as a warning); 'explicit': AUTH TLS (default); 'implicit': TLS from the start (port 990). */
+  secure?: false | 'explicit' | 'implicit';
+  /** PEM certificate(s) of a private CA the server's certificate must chain to. */
+  ca?: Secret;
+  /** Name the server certificate must carry when it differs from `host`. */
+  servername?: string;
+  /** For servers behind NAT that announce a private address in PASV replies. */
+  allowSeparateTransferHost?: boolean;
+  /** Cap the TLS version, for servers whose TLS 1.3 session reuse is broken. */
+  tlsMaxVersion?: 'TLSv1.2' | 'TLSv1.3';
+}
+
+export type ConnectionConfig = DatabaseConnection | LocalConnection | SftpConnection | FtpConnection;
 
 export interface RetryConfig {
   /** Tries per transfer inside one run (default 3). */
@@ -170,13 +228,13 @@ export interface FileSpec {
 export type IfExists = 'fail' | 'overwrite' | 'skip';
 
 export interface Delivery {
-  /** Name of a `local` (later `sftp`/`ftp`) connection. */
+  /** Name of a `local`, `sftp` or `ftp` connection. */
   connection: string;
   /** Folder on that connection (default its root). */
   dir?: string;
   /** When the final name is taken by other bytes (default 'fail'). */
   ifExists?: IfExists;
-  /** Create missing folders (default true for local). */
+  /** Create missing folders (default false: a mistyped folder is an error, not a new folder). */
   mkdir?: boolean;
 }
 

@@ -86,7 +86,7 @@ export function validateExportJob(job: Record<string, unknown>, p: Problems, con
         if (conn !== undefined) {
           const c = config.connections[conn];
           if (!c) p.add(`${f}.connection`, `no connection '${conn}' in ferry.config.ts`);
-          else if (c.type === 'database') p.add(`${f}.connection`, `'${conn}' is a database; deliveries go to a local folder (later sftp/ftp)`);
+          else if (c.type === 'database') p.add(`${f}.connection`, `'${conn}' is a database; deliveries go to a local, sftp or ftp connection`);
         }
         const dir = optionalString(p, `${f}.dir`, d.dir);
         if (dir !== undefined && dir.split(/[/\\]/).includes('..')) p.add(`${f}.dir`, "must not contain '..'");

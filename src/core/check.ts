@@ -1,6 +1,4 @@
 /** `ferry check`: definitions are already validated by loading; here we reach every connection. */
-import { access, constants, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { describeError } from '../errors.js';
 import type { Session } from './session.js';
 
@@ -25,14 +23,10 @@ export async function checkConnections(session: Session, only?: Set<string>): Pr
       if (conn.type === 'database') {
         const db = await session.database(name);
         out.push({ name, type: `database (${db.dialect})`, ok: true, detail: await db.ping() });
-      } else if (conn.type === 'local') {
-        const root = resolve(session.project.dir, conn.root);
-        const st = await stat(root).catch(() => undefined);
-        if (!st?.isDirectory()) out.push({ name, type: 'local', ok: false, detail: `folder ${conn.root} does not exist` });
-        else {
-          await access(root, constants.W_OK);
-          out.push({ name, type: 'local', ok: true, detail: `folder ${conn.root} is writable` });
-        }
+      } else {
+        const t = await session.transport(name);
+        const info = await t.describe();
+        out.push({ name, type: conn.type, ok: true, detail: info.map(([k, v]) => `${k}: ${v}`).join('; ') });
       }
     } catch (e) {
       out.push({ name, type: conn.type, ok: false, detail: describeError(e) });

@@ -23,6 +23,10 @@ export interface DeliverySource {
 
 export interface DeliveryTarget {
   dir: string;
+  /** Upload again even when the target already holds our exact bytes (an operator's resend). */
+  reupload?: boolean;
+  /** Reports bytes uploaded so far. */
+  onProgress?: (bytes: number) => void;
   ifExists: IfExists;
   mkdir: boolean;
   /** Write `<name>.sha256` after the data file. */
@@ -36,24 +40,51 @@ export type DeliveryOutcome = 'delivered' | 'already-there' | 'skipped-exists';
 export interface DeliveryResult {
   outcome: DeliveryOutcome;
   remotePath: string;
+  /** False when the connection cannot rename and the file was written under its final name. */
+  atomic: boolean;
 }
 
 function tempName(name: string): string {
   return `.${name}.${randomBytes(4).toString('hex')}.part`;
 }
 
-/** Is the file at `path` exactly our bytes? Size always; sha256 where the transport can hash. */
+/**
+ * Is the file at `path` exactly our bytes? Sizes first; then sha256, on the server where the
+ * transport can hash, else by downloading it (rare: only when the name is already taken).
+ */
 async function holdsSameBytes(t: Transport, path: string, src: DeliverySource, size: number): Promise<boolean> {
   if (size !== src.size) return false;
   if (t.sha256) return (await t.sha256(path)) === src.sha256;
-  return true;
+  const dir = await mkdtemp(join(tmpdir(), 'ferry-verify-'));
+  try {
+    return (await t.get(path, join(dir, 'f'))).sha256 === src.sha256;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
-async function putAtomic(t: Transport, localPath: string, dir: string, name: string, size: number, overwrite: boolean): Promise<void> {
-  const tmp = joinPosix(dir, tempName(name));
+async function putAtomic(
+  t: Transport,
+  localPath: string,
+  dir: string,
+  name: string,
+  size: number,
+  overwrite: boolean,
+  onProgress?: (bytes: number) => void,
+): Promise<void> {
   const final = joinPosix(dir, name);
+  if (!t.capabilities.rename) {
+    // The server forbids rename (`atomic: false`): write the final name directly and check it.
+    await t.put(localPath, final, { onProgress });
+    const st = await t.stat(final);
+    if (!st || st.size !== size) {
+      throw new TransferError(`${t.connection}: uploaded ${st?.size ?? 0} bytes of ${name} but the file has ${size}`, { transient: true });
+    }
+    return;
+  }
+  const tmp = joinPosix(dir, tempName(name));
   try {
-    await t.put(localPath, tmp);
+    await t.put(localPath, tmp, { onProgress });
     const st = await t.stat(tmp);
     if (!st || st.size !== size) {
       throw new TransferError(`${t.connection}: uploaded ${st?.size ?? 0} bytes of ${name} but the file has ${size}`, { transient: true });
@@ -99,10 +130,14 @@ export async function deliverFile(t: Transport, src: DeliverySource, target: Del
   await removeStaleTemps(t, target.dir, [src.name, `${src.name}.sha256`, ...(target.doneName ? [target.doneName] : [])]);
 
   let outcome: DeliveryOutcome = 'delivered';
+  const atomic = t.capabilities.rename;
   const existing = await t.stat(remotePath);
+  let overwrite = target.ifExists === 'overwrite';
   if (existing) {
-    if (await holdsSameBytes(t, remotePath, src, existing.size)) outcome = 'already-there';
-    else if (target.ifExists === 'skip') return { outcome: 'skipped-exists', remotePath };
+    if (await holdsSameBytes(t, remotePath, src, existing.size)) {
+      if (target.reupload) overwrite = true;
+      else outcome = 'already-there';
+    } else if (target.ifExists === 'skip') return { outcome: 'skipped-exists', remotePath, atomic };
     else if (target.ifExists === 'fail') {
       throw new TargetExistsError(
         `${t.connection}: ${remotePath} already exists with other content (${existing.size} bytes); set ifExists: 'overwrite' or 'skip', or remove it`,
@@ -111,18 +146,18 @@ export async function deliverFile(t: Transport, src: DeliverySource, target: Del
   }
   if (outcome === 'delivered') {
     try {
-      await putAtomic(t, src.localPath, target.dir, src.name, src.size, target.ifExists === 'overwrite');
+      await putAtomic(t, src.localPath, target.dir, src.name, src.size, overwrite, target.onProgress);
     } catch (e) {
       // Lost a race with another writer of the same name: judge what is there now.
       if (!(e instanceof TargetExistsError)) throw e;
       const now = await t.stat(remotePath);
       if (now && (await holdsSameBytes(t, remotePath, src, now.size))) outcome = 'already-there';
-      else if (target.ifExists === 'skip') return { outcome: 'skipped-exists', remotePath };
+      else if (target.ifExists === 'skip') return { outcome: 'skipped-exists', remotePath, atomic };
       else throw e;
     }
   }
   crashPoint('deliver-after-data');
   if (target.checksum) await putText(t, target.dir, `${src.name}.sha256`, `${src.sha256}  ${src.name}\n`);
   if (target.doneName) await putText(t, target.dir, target.doneName, '');
-  return { outcome, remotePath };
+  return { outcome, remotePath, atomic };
 }

@@ -25,15 +25,14 @@ import {
 } from '../errors.js';
 import { encodeFile, fastPathCheck, fileHeaderBytes, fileTrailerBytes, crlfTransform, resolveColumns } from '../formats/index.js';
 import type { EncodeOptions, EncodeStats } from '../formats/types.js';
-import { sha256File, writeFileAtomic, type WrittenFile } from '../fsutil.js';
+import { writeFileAtomic, type WrittenFile } from '../fsutil.js';
 import type { FileRecord } from '../state/types.js';
 import type { RunContext } from '../types.js';
 import { crashPoint } from './crash.js';
 import { dayWindow } from './dates.js';
-import { deliverFile, isTempOf, type DeliveryOutcome } from './deliver.js';
-import { renderName } from './naming.js';
+import { isTempOf } from './deliver.js';
+import { deliverRecorded, verifyArchived, type DeliveryReport } from './outbox.js';
 import { planExport, type ExportPlan } from './plan.js';
-import { withRetry } from './retry.js';
 import type { Session } from './session.js';
 
 export type InstanceOutcome =
@@ -46,7 +45,8 @@ export type InstanceOutcome =
   | 'busy'
   | 'gave-up'
   | 'failed'
-  | 'dry-run';
+  | 'dry-run'
+  | 'resent';
 
 export interface InstanceResult {
   job: string;
@@ -60,7 +60,7 @@ export interface InstanceResult {
   sha256?: string;
   archivePath?: string;
   fastPath?: boolean;
-  deliveries?: Array<{ connection: string; path: string; outcome: DeliveryOutcome | 'failed'; error?: string }>;
+  deliveries?: DeliveryReport[];
   error?: string;
   durationMs: number;
 }
@@ -129,16 +129,35 @@ async function produce(
         const tail = fileTrailerBytes(opts, stats);
         if (tail.length) yield tail;
       }
-      const w = await writeFileAtomic(archivePath, chunks(), { exclusive: true });
-      return { ...w, rows: stats.rows, fastPath: true };
+      const bar = session.progress.start(plan.name, undefined, 'bytes');
+      let bytes = 0;
+      try {
+        const w = await writeFileAtomic(archivePath, tap(chunks(), (c) => bar.update((bytes += c.length))), { exclusive: true });
+        return { ...w, rows: stats.rows, fastPath: true };
+      } finally {
+        bar.done();
+      }
     }
     session.log.debug({ job: job.name, reason: check.reason }, 'fast path not used');
   }
 
   const rs = await db.query(def.source.sql, params, qopts);
   const columns = resolveColumns(def.format, rs.columns);
-  const w = await writeFileAtomic(archivePath, encodeFile(rs.rows, { ...base, columns }, stats), { exclusive: true });
-  return { ...w, rows: stats.rows, fastPath: false };
+  const bar = session.progress.start(plan.name, undefined, 'rows');
+  try {
+    const w = await writeFileAtomic(archivePath, tap(encodeFile(rs.rows, { ...base, columns }, stats), () => bar.update(stats.rows)), { exclusive: true });
+    return { ...w, rows: stats.rows, fastPath: false };
+  } finally {
+    bar.done();
+  }
+}
+
+/** Pass chunks through, calling `onChunk` for each (progress). */
+async function* tap(chunks: AsyncIterable<Buffer>, onChunk: (c: Buffer) => void): AsyncGenerator<Buffer> {
+  for await (const c of chunks) {
+    onChunk(c);
+    yield c;
+  }
 }
 
 /** Temporary files of a crashed attempt's write; we hold the lease, so nobody else writes them. */
@@ -251,13 +270,7 @@ export async function runExportInstance(session: Session, job: LoadedJob, date: 
     if (!opts.force) {
       const prev = await state.latestFile(job.name, dateText);
       if (prev) {
-        const abs = resolve(session.project.dir, prev.archivePath);
-        const actual = existsSync(abs) ? await sha256File(abs) : undefined;
-        if (!actual || actual.sha256 !== prev.sha256) {
-          throw new JobFailedError(
-            `archived file ${prev.archivePath} is ${actual ? 'changed' : 'missing'}; it cannot be delivered as recorded. Run with --force to produce it again`,
-          );
-        }
+        await verifyArchived(session, prev, 'Run with --force to produce it again');
         file = prev;
         resumed = true;
         log.info({ file: prev.name }, 'resuming delivery of the archived file');
@@ -296,40 +309,17 @@ export async function runExportInstance(session: Session, job: LoadedJob, date: 
       log.info({ file: file.name, rows: file.rows, bytes: file.size, sha256: file.sha256, fastPath }, 'file archived');
     }
 
-    const done = await state.deliveriesOf(file.id);
-    const failures: string[] = [];
-    for (const dest of plan.destinations) {
-      const remotePath = dest.dir ? `${dest.dir.replace(/\/+$/, '')}/${file.name}` : file.name;
-      if (done.some((d) => d.connection === dest.connection && d.remotePath === remotePath && d.status !== 'failed')) {
-        deliveries.push({ connection: dest.connection, path: remotePath, outcome: 'already-there' });
-        continue;
-      }
-      if (leaseLost) throw new JobFailedError('lost the lease to another run; stopping before the next delivery');
-      try {
-        const t = await session.transport(dest.connection);
-        const src = { localPath: resolve(session.project.dir, file.archivePath), name: file.name, size: file.size, sha256: file.sha256 };
-        const target = { dir: dest.dir, ifExists: dest.ifExists, mkdir: dest.mkdir, checksum: plan.checksum, doneName: doneNameFor(job, plan, file, date, session.now()) };
-        const r = await withRetry(() => deliverFile(t, src, target), config.retry, (e, n, delay) =>
-          log.warn({ connection: dest.connection, try: n, delayMs: delay, err: describeError(e) }, 'delivery failed; retrying'),
-        );
-        crashPoint('after-deliver');
-        await state.recordDelivery({
-          fileId: file.id,
-          attemptId: attempt.id,
-          connection: dest.connection,
-          remotePath: r.remotePath,
-          status: r.outcome === 'skipped-exists' ? 'skipped-exists' : 'delivered',
-        });
-        deliveries.push({ connection: dest.connection, path: r.remotePath, outcome: r.outcome });
-        log.info({ connection: dest.connection, path: r.remotePath, outcome: r.outcome }, 'delivered');
-      } catch (e) {
-        const msg = describeError(e);
-        await state.recordDelivery({ fileId: file.id, attemptId: attempt.id, connection: dest.connection, remotePath, status: 'failed', error: msg });
-        deliveries.push({ connection: dest.connection, path: remotePath, outcome: 'failed', error: msg });
-        failures.push(`${dest.connection}: ${msg}`);
-        log.error({ connection: dest.connection, err: msg }, 'delivery failed');
-      }
-    }
+    const { reports, failures } = await deliverRecorded(session, {
+      job,
+      file,
+      date,
+      destinations: plan.destinations,
+      attemptId: attempt.id,
+      log,
+      skipRecorded: true,
+      leaseLost: () => leaseLost,
+    });
+    deliveries.push(...reports);
     if (failures.length) throw new TransferError(failures.join('; '));
 
     const outcome: InstanceOutcome = plan.destinations.length === 0 ? 'archived' : resumed ? 'resumed' : 'sent';
@@ -369,11 +359,4 @@ export async function runExportInstance(session: Session, job: LoadedJob, date: 
     clearInterval(heartbeat);
     await state.releaseLease(job.name, dateText, session.runId).catch(() => undefined);
   }
-}
-
-/** The done-file name is rendered against the recorded data file name (stable across resumes). */
-function doneNameFor(job: LoadedJob, plan: ExportPlan, file: FileRecord, date: DateTime, now: DateTime): string | undefined {
-  if (!job.def.file.doneFile) return undefined;
-  if (plan.doneName && file.name === plan.name) return plan.doneName;
-  return renderName(job.def.file.doneFile, { job: job.name, date, seq: file.seq, now, file: file.name });
 }

@@ -47,7 +47,7 @@ export function planExport(job: LoadedJob, date: DateTime, seqBefore: number, no
       connection: d.connection,
       dir: d.dir ?? '',
       ifExists: d.ifExists ?? 'fail',
-      mkdir: d.mkdir ?? true,
+      mkdir: d.mkdir ?? false,
     })),
   };
 }

@@ -15,10 +15,13 @@ import { resolveSecret, resolveSecretsIn, isSecretRef } from '../secrets.js';
 import { openStateStore } from '../state/index.js';
 import type { StateStore } from '../state/types.js';
 import { openTransport, type Transport } from '../transports/index.js';
+import { noProgress, type ProgressReporter } from './progress.js';
 
 export interface SessionOptions {
   /** The wall clock; tests pin it. */
   now?: () => DateTime;
+  /** Progress bars (the CLI passes a terminal renderer when stderr is a terminal). */
+  progress?: ProgressReporter;
 }
 
 export class Session {
@@ -34,7 +37,10 @@ export class Session {
     opts: SessionOptions = {},
   ) {
     this.clock = opts.now ?? (() => DateTime.now());
+    this.progress = opts.progress ?? noProgress;
   }
+
+  readonly progress: ProgressReporter;
 
   get timezone(): string {
     return this.project.config.timezone;
@@ -91,7 +97,7 @@ export class Session {
     if (cached) return cached;
     const conn = this.project.config.connections[name];
     if (!conn) throw new ConfigError([`no connection '${name}' in the config`]);
-    const p = openTransport(name, conn, this.project.dir);
+    const p = Promise.resolve().then(() => openTransport(name, conn, { projectDir: this.project.dir, log: this.log.child({ connection: name }) }));
     this.transports.set(name, p);
     return p;
   }

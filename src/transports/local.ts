@@ -4,15 +4,16 @@
  * is never replaced, even by a concurrent writer.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { link, mkdir, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { access, constants, link, mkdir, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { Transform } from 'node:stream';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { TargetExistsError, TransferError } from '../errors.js';
-import { fsyncDir, fsyncPath, sha256File } from '../fsutil.js';
-import type { RemoteEntry, Transport, TransportCapabilities } from './types.js';
+import { fsyncDir, fsyncPath, hashingStream, sha256File } from '../fsutil.js';
+import type { RemoteEntry, TransferOptions, Transport, TransportCapabilities } from './types.js';
 
 export class LocalTransport implements Transport {
-  readonly capabilities: TransportCapabilities = { atomicOverwrite: true, exclusiveRename: true, hashing: true };
+  readonly capabilities: TransportCapabilities = { rename: true, atomicOverwrite: true, exclusiveRename: true, hashing: true };
 
   constructor(
     readonly connection: string,
@@ -66,10 +67,10 @@ export class LocalTransport implements Transport {
     }
   }
 
-  async put(localPath: string, remotePath: string): Promise<void> {
+  async put(localPath: string, remotePath: string, opts: TransferOptions = {}): Promise<void> {
     const full = this.abs(remotePath);
     try {
-      await pipeline(createReadStream(localPath, { highWaterMark: 1 << 20 }), createWriteStream(full, { flags: 'wx' }));
+      await pipeline(createReadStream(localPath, { highWaterMark: 1 << 20 }), progress(opts), createWriteStream(full));
       await fsyncPath(full);
     } catch (e) {
       await rm(full, { force: true }).catch(() => undefined);
@@ -77,12 +78,15 @@ export class LocalTransport implements Transport {
     }
   }
 
-  async get(remotePath: string, localPath: string): Promise<void> {
+  async get(remotePath: string, localPath: string, opts: TransferOptions = {}): Promise<{ size: number; sha256: string }> {
     const full = this.abs(remotePath);
+    const hash = hashingStream();
     try {
-      await pipeline(createReadStream(full, { highWaterMark: 1 << 20 }), createWriteStream(localPath));
+      await pipeline(createReadStream(full, { highWaterMark: 1 << 20 }), hash, progress(opts), createWriteStream(localPath));
+      await fsyncPath(localPath);
+      return hash.result();
     } catch (e) {
-      this.wrap('read', remotePath, e);
+      return this.wrap('read', remotePath, e);
     }
   }
 
@@ -131,7 +135,29 @@ export class LocalTransport implements Transport {
     }
   }
 
+  async describe(): Promise<Array<[string, string]>> {
+    const st = await stat(this.root).catch(() => undefined);
+    if (!st?.isDirectory()) throw new TransferError(`${this.connection}: folder ${this.root} does not exist`);
+    await access(this.root, constants.W_OK).catch((e: unknown) => this.wrap('write into', this.root, e));
+    return [
+      ['folder', this.root],
+      ['writable', 'yes'],
+    ];
+  }
+
   async close(): Promise<void> {}
+}
+
+/** A pass-through that reports bytes moved so far. */
+function progress(opts: TransferOptions): Transform {
+  let n = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      n += chunk.length;
+      opts.onProgress?.(n);
+      cb(null, chunk);
+    },
+  });
 }
 
 export function joinPosix(dir: string, name: string): string {

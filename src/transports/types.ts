@@ -17,6 +17,11 @@ export interface RemoteEntry {
 }
 
 export interface TransportCapabilities {
+  /**
+   * Uploads may go to a temporary name and be renamed (false when the connection says
+   * `atomic: false`: the server forbids rename, files are written under their final name).
+   */
+  rename: boolean;
   /** `rename` can replace an existing file atomically. */
   atomicOverwrite: boolean;
   /** `rename(…, { overwrite: false })` fails atomically when the target exists. */
@@ -32,10 +37,14 @@ export interface Transport {
   list(dir: string): Promise<RemoteEntry[]>;
   /** undefined when nothing is at `path`. */
   stat(path: string): Promise<RemoteEntry | undefined>;
-  /** Upload a local file to exactly `remotePath` (callers use a temporary name). */
-  put(localPath: string, remotePath: string): Promise<void>;
-  /** Download `remotePath` to a local file. */
-  get(remotePath: string, localPath: string): Promise<void>;
+  /**
+   * Upload a local file to exactly `remotePath` (callers use a temporary name). Creates or
+   * truncates the remote file. Transient network failures throw a TransferError with
+   * `transient: true`; authentication and host-key failures are permanent.
+   */
+  put(localPath: string, remotePath: string, opts?: TransferOptions): Promise<void>;
+  /** Download `remotePath` to a local file, computing size and sha256 on the way. */
+  get(remotePath: string, localPath: string, opts?: TransferOptions): Promise<{ size: number; sha256: string }>;
   /**
    * Rename `from` to `to`. With `overwrite: false` it must not replace an existing `to`
    * (throws TargetExistsError where the transport can tell).
@@ -46,5 +55,15 @@ export interface Transport {
   mkdir(dir: string): Promise<void>;
   /** sha256 (hex) of a file, when `capabilities.hashing`. */
   sha256?(path: string): Promise<string>;
+  /**
+   * For `ferry check`: connect, authenticate and describe the server as label/value pairs
+   * (host key fingerprint, TLS certificate subject and expiry, capabilities…). Throws on failure.
+   */
+  describe(): Promise<Array<[string, string]>>;
   close(): Promise<void>;
+}
+
+export interface TransferOptions {
+  /** Called as bytes move (total so far); used for progress bars. */
+  onProgress?: (bytes: number) => void;
 }

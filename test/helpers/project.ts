@@ -88,6 +88,6 @@ export default defineExport({
   source: { connection: 'shop', sql: 'select id, customer, amount, paid, created_at from orders where created_at >= :from and created_at < :to order by id' },
   format: { type: 'csv', columns: ['id', 'customer', { name: 'amount', type: 'decimal' }, 'paid', 'created_at'] },
   file: { name: 'orders_{date:yyyyMMdd}.csv', checksum: 'sha256', doneFile: '{file}.done' },
-  deliver: [{ connection: 'partner', dir: 'in' }],
+  deliver: [{ connection: 'partner', dir: 'in', mkdir: true }],
 });
 `;

@@ -64,7 +64,7 @@ export default defineExport({
   source: { connection: '${conn}', sql: ${JSON.stringify(SELECT(table, withFloat))} ${extra} },
   format: ${format},
   file: { name: 'out_{job}.txt' },
-  deliver: [{ connection: 'out', dir: '.' }],
+  deliver: [{ connection: 'out', dir: '.', mkdir: true }],
 });
 `;
 }
