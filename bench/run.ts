@@ -391,8 +391,9 @@ async function main(): Promise<void> {
         out(`[${rep}/${REPEAT}] ${c.id.padEnd(20)} ${s.seconds.toFixed(2).padStart(6)} s ${mib(s.rssKiB).padStart(5)} MiB${s.notes.length ? `  NOTE: ${s.notes.join('; ')}` : ''}`);
       } catch (e) {
         const msg = (e as Error).message;
+        // The whole message once per case; repeats get its first line only.
+        out(`[${rep}/${REPEAT}] ${c.id.padEnd(20)} FAILED: ${o.errors.length ? msg.split('\n')[0] : msg}`);
         o.errors.push(msg);
-        out(`[${rep}/${REPEAT}] ${c.id.padEnd(20)} FAILED: ${msg}`);
       }
     }
   }
@@ -574,9 +575,9 @@ function report(outcomes: Map<string, Outcome>, profiles: ProfileRun[]): void {
   for (const o of outcomes.values()) {
     const notes = new Set(o.samples.flatMap((s) => s.notes));
     for (const n of notes) out(`  NOTE ${o.def.id}: ${n}`);
-    for (const e of new Set(o.errors)) {
-      out(`  FAILED ${o.def.id}: ${e}`);
-      problems.push(`${o.def.id} failed`);
+    if (o.errors.length) {
+      out(`  FAILED ${o.def.id} in ${o.errors.length} of ${REPEAT} runs; first error: ${o.errors[0]!.split('\n')[0]}`);
+      problems.push(`${o.def.id} failed in ${o.errors.length} of ${REPEAT} runs (the error is shown above)`);
     }
   }
 

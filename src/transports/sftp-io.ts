@@ -25,6 +25,11 @@ export interface TransferTuning {
   chunkSize: number;
   /** Total bytes moved so far; called on every reply. */
   progress: (bytes: number) => void;
+  /**
+   * Aborted when the session died. ssh2 silently drops requests sent on a closed channel and
+   * never calls them back, so every request checks this first instead of hanging.
+   */
+  signal: AbortSignal;
 }
 
 /** Result of a download: bytes written locally and their sha256 (hex). */
@@ -61,19 +66,30 @@ async function local<T>(what: string, fn: () => Promise<T>): Promise<T> {
 
 // --- promise wrappers around the ssh2 callback API -------------------------------------------
 
-export function sftpOpen(sftp: SFTPWrapper, path: string, flags: 'r' | 'w'): Promise<Buffer> {
-  return new Promise((resolve, reject) => sftp.open(path, flags, (err, handle) => (err ? reject(err) : resolve(handle))));
+/**
+ * Send one SFTP request and wait for its reply. Requests in flight when the connection dies
+ * are failed by ssh2 ("No response from server"); new ones are refused here (see `signal`).
+ */
+export function request<T>(signal: AbortSignal, send: (done: (err: Error | undefined | null, value?: T) => void) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    send((err, value) => (err ? reject(err) : resolve(value as T)));
+  });
 }
-export function sftpClose(sftp: SFTPWrapper, handle: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => sftp.close(handle, (err) => (err ? reject(err) : resolve())));
+
+function sftpOpen(sftp: SFTPWrapper, signal: AbortSignal, path: string, flags: 'r' | 'w'): Promise<Buffer> {
+  return request(signal, (done) => sftp.open(path, flags, done));
 }
-export function sftpFstat(sftp: SFTPWrapper, handle: Buffer): Promise<Stats> {
-  return new Promise((resolve, reject) => sftp.fstat(handle, (err, st) => (err ? reject(err) : resolve(st))));
+function sftpClose(sftp: SFTPWrapper, signal: AbortSignal, handle: Buffer): Promise<void> {
+  return request(signal, (done) => sftp.close(handle, done));
+}
+function sftpFstat(sftp: SFTPWrapper, signal: AbortSignal, handle: Buffer): Promise<Stats> {
+  return request(signal, (done) => sftp.fstat(handle, done));
 }
 
 /** Close a handle after a failure; the original error matters more than this one. */
-function closeQuietly(sftp: SFTPWrapper, handle: Buffer): Promise<void> {
-  return sftpClose(sftp, handle).catch(() => undefined);
+function closeQuietly(sftp: SFTPWrapper, signal: AbortSignal, handle: Buffer): Promise<void> {
+  return sftpClose(sftp, signal, handle).catch(() => undefined);
 }
 
 // --- pipelined ('fast') -------------------------------------------------------------------------
@@ -89,14 +105,12 @@ export async function putPipelined(sftp: SFTPWrapper, localPath: string, remoteP
   const fh = await local(`cannot read ${localPath}`, () => openLocal(localPath, 'r'));
   try {
     const size = (await local(`cannot read ${localPath}`, () => fh.stat())).size;
-    const handle = await sftpOpen(sftp, remotePath, 'w');
+    const handle = await sftpOpen(sftp, t.signal, remotePath, 'w');
     let acked = 0;
     let failure: unknown;
     const inflight = new Set<Promise<void>>();
     const send = (buf: Buffer, position: number) => {
-      const p: Promise<void> = new Promise<void>((resolve, reject) =>
-        sftp.write(handle, buf, 0, buf.length, position, (err) => (err ? reject(err) : resolve())),
-      ).then(
+      const p: Promise<void> = request<void>(t.signal, (done) => sftp.write(handle, buf, 0, buf.length, position, done)).then(
         () => {
           acked += buf.length;
           t.progress(acked);
@@ -127,11 +141,11 @@ export async function putPipelined(sftp: SFTPWrapper, localPath: string, remoteP
       if (failure !== undefined) throw failure;
     } catch (e) {
       await Promise.all(inflight);
-      await closeQuietly(sftp, handle);
+      await closeQuietly(sftp, t.signal, handle);
       throw e;
     }
     // The server reports write errors of some file systems (NFS, quotas) only on close.
-    await sftpClose(sftp, handle);
+    await sftpClose(sftp, t.signal, handle);
     return acked;
   } finally {
     await fh.close().catch(() => undefined);
@@ -145,10 +159,10 @@ export async function putPipelined(sftp: SFTPWrapper, localPath: string, remoteP
  * until EOF when the server does not report a size.
  */
 export async function getPipelined(sftp: SFTPWrapper, remotePath: string, localPath: string, t: TransferTuning): Promise<Downloaded> {
-  const handle = await sftpOpen(sftp, remotePath, 'r');
+  const handle = await sftpOpen(sftp, t.signal, remotePath, 'r');
   let fh: FileHandle | undefined;
   try {
-    const st = await sftpFstat(sftp, handle);
+    const st = await sftpFstat(sftp, t.signal, handle);
     fh = await local(`cannot write ${localPath}`, () => openLocal(localPath, 'w'));
     const result =
       typeof st.size === 'number' && st.isFile()
@@ -156,22 +170,20 @@ export async function getPipelined(sftp: SFTPWrapper, remotePath: string, localP
         : await readUntilEof(sftp, handle, fh, localPath, t);
     const out = fh;
     await local(`cannot write ${localPath}`, () => out.sync());
-    await sftpClose(sftp, handle);
+    await sftpClose(sftp, t.signal, handle);
     return result;
   } catch (e) {
-    await closeQuietly(sftp, handle);
+    await closeQuietly(sftp, t.signal, handle);
     throw e;
   } finally {
     await fh?.close().catch(() => undefined);
   }
 }
 
-function readChunk(sftp: SFTPWrapper, handle: Buffer, len: number, position: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const buf = Buffer.allocUnsafe(len);
-    // ssh2 reports EOF as a read of 0 bytes (not an error) unless asked otherwise.
-    sftp.read(handle, buf, 0, len, position, (err, bytesRead) => (err ? reject(err) : resolve(buf.subarray(0, bytesRead))));
-  });
+function readChunk(sftp: SFTPWrapper, signal: AbortSignal, handle: Buffer, len: number, position: number): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(len);
+  // ssh2 reports EOF as a read of 0 bytes (not an error) unless asked otherwise.
+  return request<number>(signal, (done) => sftp.read(handle, buf, 0, len, position, (err, n) => done(err, n))).then((n) => buf.subarray(0, n));
 }
 
 function readKnownSize(
@@ -201,7 +213,7 @@ function readKnownSize(
     };
     const issue = (position: number, len: number) => {
       inflight++;
-      readChunk(sftp, handle, len, position).then((data) => {
+      readChunk(sftp, t.signal, handle, len, position).then((data) => {
         inflight--;
         if (failed) return;
         if (data.length === 0) {
@@ -257,7 +269,7 @@ async function readUntilEof(sftp: SFTPWrapper, handle: Buffer, fh: FileHandle, l
   const hash = createHash('sha256');
   let size = 0;
   for (;;) {
-    const data = await readChunk(sftp, handle, t.chunkSize, size);
+    const data = await readChunk(sftp, t.signal, handle, t.chunkSize, size);
     if (data.length === 0) break;
     hash.update(data);
     await local(`cannot write ${localPath}`, () => fh.write(data, 0, data.length, size));
@@ -290,7 +302,7 @@ export async function putStreamed(sftp: SFTPWrapper, localPath: string, remotePa
   const source = createReadStream(localPath, { highWaterMark: t.chunkSize });
   // Open the local file first: a missing local file is not the server's fault.
   await local(`cannot read ${localPath}`, () => new Promise<void>((resolve, reject) => source.once('open', () => resolve()).once('error', reject)));
-  const handle = await sftpOpen(sftp, remotePath, 'w').catch((e: unknown) => {
+  const handle = await sftpOpen(sftp, t.signal, remotePath, 'w').catch((e: unknown) => {
     source.destroy();
     throw e;
   });
@@ -310,10 +322,10 @@ export async function putStreamed(sftp: SFTPWrapper, localPath: string, remotePa
   } catch (e) {
     // pipeline() destroyed the sink, which already sent a CLOSE; this one only covers the
     // case where it did not, and its error (unknown handle) is ignored.
-    await closeQuietly(sftp, handle);
+    await closeQuietly(sftp, t.signal, handle);
     throw e;
   }
-  await sftpClose(sftp, handle);
+  await sftpClose(sftp, t.signal, handle);
   return sent;
 }
 
@@ -322,7 +334,7 @@ export async function putStreamed(sftp: SFTPWrapper, localPath: string, remotePa
  * the local file, which is fsynced before returning.
  */
 export async function getStreamed(sftp: SFTPWrapper, remotePath: string, localPath: string, t: TransferTuning): Promise<Downloaded> {
-  const handle = await sftpOpen(sftp, remotePath, 'r');
+  const handle = await sftpOpen(sftp, t.signal, remotePath, 'r');
   const hash = createHash('sha256');
   let size = 0;
   try {
@@ -351,9 +363,9 @@ export async function getStreamed(sftp: SFTPWrapper, remotePath: string, localPa
       await fh.close();
     }
   } catch (e) {
-    await closeQuietly(sftp, handle);
+    await closeQuietly(sftp, t.signal, handle);
     throw e;
   }
-  await sftpClose(sftp, handle);
+  await sftpClose(sftp, t.signal, handle);
   return { size, sha256: hash.digest('hex') };
 }

@@ -74,3 +74,33 @@ test('a missing config file is a clear error', async () => {
     p.remove();
   }
 });
+
+test('sftp and ftp connections are checked: login, host key, TLS settings', async () => {
+  const p = tempProject({
+    'ferry.config.ts': `import { defineConfig, env, file } from 'ferry';
+      export default defineConfig({ connections: {
+        a: { type: 'sftp', host: 'h', username: 'u' },
+        b: { type: 'sftp', host: 'h', port: 70000, username: 'u', password: env('X'), hostKey: 'md5:aa' },
+        c: { type: 'sftp', host: 'h', username: 'u', privateKey: file('k'), hostKey: ['SHA256:${'A'.repeat(43)}'] },
+        d: { type: 'ftp', host: 'h', user: 'u', secure: 'yes', tlsMaxVersion: 'TLSv1.1' },
+        e: { type: 'ftp', user: 'u', password: 'p', secure: false },
+      } } as any);`,
+  });
+  try {
+    await assert.rejects(loadProject({ cwd: p.dir }), (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      const all = e.problems.join('\n');
+      assert.match(all, /connections\.a: needs a way to log in: password, privateKey or agent/);
+      assert.match(all, /connections\.a: needs the server's host key/);
+      assert.match(all, /connections\.b\.port: expected a port number/);
+      assert.match(all, /connections\.b\.hostKey: 'md5:aa' is not a fingerprint/);
+      assert.doesNotMatch(all, /connections\.c/);
+      assert.match(all, /connections\.d\.secure: 'yes' is not allowed/);
+      assert.match(all, /connections\.d\.tlsMaxVersion/);
+      assert.match(all, /connections\.e\.host: is required/);
+      return true;
+    });
+  } finally {
+    p.remove();
+  }
+});
