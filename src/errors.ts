@@ -77,6 +77,12 @@ export class JobFailedError extends FerryError {
   readonly exitCode = ExitCode.failed;
 }
 
+/** Another process ingested the same file (same job and sha256) at the same moment. */
+export class DuplicateIngestError extends FerryError {
+  readonly code = 'duplicate-ingest';
+  readonly exitCode = ExitCode.ok;
+}
+
 /** The state store cannot be opened or migrated. */
 export class StateError extends FerryError {
   readonly code = 'state';
@@ -95,10 +101,34 @@ export class MissingFileError extends FerryError {
   readonly exitCode = ExitCode.missing;
 }
 
-/** A received file failed validation or checks. */
+/** One problem found in a received file: where (line, column) and what. */
+export interface FileProblem {
+  /** 1-based physical line in the file where the record starts (undefined for whole-file checks). */
+  line?: number;
+  /** Column name (header name or key). */
+  column?: string;
+  message: string;
+}
+
+/**
+ * A received file failed validation or checks. `problems` lists the first ones found, each with
+ * its line and column; the message names the file and the first problem.
+ */
 export class RejectedFileError extends FerryError {
   readonly code = 'rejected';
   readonly exitCode = ExitCode.rejected;
+  constructor(
+    readonly fileName: string,
+    readonly problems: FileProblem[],
+    options?: { cause?: unknown },
+  ) {
+    super(`${fileName}: ${problems.map(formatProblem).slice(0, 5).join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}`, options);
+  }
+}
+
+export function formatProblem(p: FileProblem): string {
+  const where = [p.line !== undefined ? `line ${p.line}` : '', p.column !== undefined ? `column '${p.column}'` : ''].filter(Boolean).join(', ');
+  return where ? `${where}: ${p.message}` : p.message;
 }
 
 export function isFerryError(e: unknown): e is FerryError {

@@ -3,7 +3,7 @@
  *
  * The `define*` helpers return their input unchanged: they exist for types and editor help.
  */
-import type { EnvRef, ExportJob, FerryConfig, FileRef } from './types.js';
+import type { EnvRef, ExportJob, FerryConfig, FileRef, ImportJob } from './types.js';
 
 export type * from './types.js';
 
@@ -14,6 +14,11 @@ export function defineConfig(config: FerryConfig): FerryConfig {
 
 /** Declare an export job (`jobs/<name>.ts`). */
 export function defineExport(job: ExportJob): ExportJob {
+  return job;
+}
+
+/** Declare an import job (`jobs/<name>.ts`): fetch, check, ingest exactly once, archive. */
+export function defineImport(job: ImportJob): ImportJob {
   return job;
 }
 

@@ -253,4 +253,115 @@ export interface ExportJob {
   maxAttempts?: number;
 }
 
-export type JobDefinition = ExportJob;
+/** A column of a received file. */
+export interface ImportColumnSpec {
+  type: ColumnType;
+  /** Database column to load into (default: the file's column name). */
+  as?: string;
+  /** luxon format the file uses for dates/timestamps, e.g. 'yyyyMMdd' (default: ISO 8601 forms). */
+  format?: string;
+  /** An empty field (or `nullText`) is allowed and loads NULL (default false: a value is required). */
+  nullable?: boolean;
+}
+
+interface ImportFormatBase {
+  /**
+   * The file's columns, in file order for headerless csv: `{ settlement_id: 'string', amount: 'decimal' }`.
+   * With a header, the header names are matched (order free) and must all be present.
+   */
+  columns: Record<string, ColumnType | ImportColumnSpec>;
+  /** 'utf-8' (default; a BOM is skipped), 'euc-kr', 'cp949', … */
+  encoding?: Encoding;
+  /**
+   * The file ends with a trailer line matching this template; its `{count}` and `{sum:column}`
+   * are checked against the data. Example: 'TRAILER|{count}|{sum:amount}'.
+   */
+  trailer?: string;
+}
+export interface CsvImportFormat extends ImportFormatBase {
+  type: 'csv';
+  delimiter?: string;
+  /** The first line names the columns (default true). */
+  header?: boolean;
+  /** Text that means NULL in a nullable column (default ''). */
+  nullText?: string;
+  /** Bytes one record may take before the file is rejected (default 1 MiB). */
+  maxRecordBytes?: number;
+}
+export interface KvImportFormat extends ImportFormatBase {
+  type: 'kv';
+  separator?: string;
+}
+export interface JsonlImportFormat extends ImportFormatBase {
+  type: 'jsonl';
+}
+export type ImportFormatSpec = CsvImportFormat | KvImportFormat | JsonlImportFormat;
+
+export interface ImportFetch {
+  /** A `local`, `sftp` or `ftp` connection. */
+  connection: string;
+  /** Folder to look in (default the connection's root). */
+  dir?: string;
+  /** Naming rule (`settle_{date:yyyyMMdd}.csv`) or a glob (`settle_*.csv`, `?` and `*`). */
+  file: string;
+  /** The file is complete when this done file exists (`{file}.done`). */
+  doneFile?: string;
+  /** Else: size and mtime unchanged this long before reading ('30s', '2m'; default '0s'). */
+  stableFor?: string;
+  /** What to do with the remote file after it is safely ingested and recorded (default 'keep'). */
+  after?: 'keep' | 'delete' | { moveTo: string };
+  /** Several files in one run: by name (default) or modification time. */
+  order?: 'name' | 'mtime';
+  /** At most this many files per run. */
+  maxFiles?: number;
+  /** Refuse files larger than this many bytes (default 10 GiB). */
+  maxBytes?: number;
+}
+
+export interface ImportChecks {
+  minRows?: number;
+  maxRows?: number;
+  /** 'sha256-sidecar': a `<file>.sha256` must exist beside the file and match. */
+  checksum?: 'sha256-sidecar';
+}
+
+export interface LoadSpec {
+  /** A `database` connection. */
+  connection: string;
+  table: string;
+  /**
+   * 'insert': plain inserts; 'upsert': insert or update by `key`; 'replace': delete the rows of
+   * this business date (`replaceBy: { dateColumn }`) or of this file (`{ fileColumn }`), then insert.
+   */
+  mode: 'insert' | 'upsert' | 'replace';
+  key?: string[];
+  replaceBy?: { dateColumn: string } | { fileColumn: string };
+}
+
+export interface IngestContext extends RunContext {
+  /** The received file's name and sha256. */
+  fileName: string;
+  sha256: string;
+}
+
+export interface ImportJob {
+  kind?: 'import';
+  description?: string;
+  schedule?: string;
+  businessDate?: BusinessDateRule;
+  fetch: ImportFetch;
+  /** 'HH:mm' in the config zone on the day of the run ('+1d HH:mm' for the day after the business date). */
+  deadline?: string;
+  format: ImportFormatSpec;
+  checks?: ImportChecks;
+  /** Load into a table … */
+  load?: LoadSpec;
+  /**
+   * … or custom logic in the same transaction: `rows` yields one object per record (keys are the
+   * target column names), `trx` is the knex transaction of `connection`.
+   */
+  ingest?: { connection: string; run: (rows: AsyncIterable<Record<string, unknown>>, trx: unknown, ctx: IngestContext) => Promise<void> };
+  maxAttempts?: number;
+}
+
+export type JobDefinition = ExportJob | ImportJob;

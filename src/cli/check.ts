@@ -1,6 +1,6 @@
 /** `ferry check [<job>]` */
 import type { Command } from 'commander';
-import { selectJobs } from '../config/load.js';
+import { jobConnections, selectJobs } from '../config/load.js';
 import { checkConnections } from '../core/check.js';
 import { ExitCode } from '../errors.js';
 import { withSession, type GlobalOptions } from './context.js';
@@ -16,7 +16,7 @@ export function registerCheck(program: Command, globals: () => GlobalOptions): v
       const { jobs, results } = await withSession(g, async (s, p) => {
         const selected = selectJobs(p, job ? [job] : []);
         const only = job
-          ? new Set(selected.flatMap((j) => [j.def.source.connection, ...(j.def.deliver ?? []).map((d) => d.connection)]))
+          ? new Set(selected.flatMap((j) => jobConnections(j)))
           : undefined;
         return { jobs: selected.map((j) => j.name), results: await checkConnections(s, only) };
       });

@@ -43,7 +43,7 @@ export function registerInspect(program: Command, globals: () => GlobalOptions):
         ['JOB', ...dates],
         rows.map((r) => [r.job, ...dates.map((d) => r.cells.find((c) => c.date === d)?.status ?? '')]),
       );
-      for (const r of rows) for (const c of r.cells) if (c.error) lines.push(`${r.job} ${c.date}: failed ${c.failures}×: ${c.error}`);
+      for (const r of rows) for (const c of r.cells) if (c.error) lines.push(`${r.job} ${c.date}: ${c.status}${c.failures ? ` (failed ${c.failures}×)` : ''}: ${c.error}`);
       printLines(lines);
     });
 
@@ -69,6 +69,11 @@ export function registerInspect(program: Command, globals: () => GlobalOptions):
           for (const d of f.deliveries) {
             lines.push(`    ${d.status} ${d.connection}:${d.remotePath}${d.resend ? ' (resend)' : ''}${d.error ? ` — ${d.error}` : ''}`);
           }
+        }
+        for (const f of a.received) {
+          lines.push(
+            `  received ${f.name}  ${f.status}${f.late ? ' (late)' : ''}  ${f.rows ?? 0} rows  ${formatBytes(f.size)}  sha256 ${f.sha256}  ${f.connection ? `from ${f.connection}:${f.remotePath}` : 'by hand'}${f.localPath ? `  → ${f.localPath}` : ''}`,
+          );
         }
         if (a.error) lines.push(`  error: ${a.error}`);
       }

@@ -10,6 +10,7 @@ import { redact } from '../secrets.js';
 import { registerCheck } from './check.js';
 import type { GlobalOptions } from './context.js';
 import { registerInspect } from './inspect.js';
+import { registerIngest } from './ingest.js';
 import { registerResend } from './resend.js';
 import { registerRun } from './run.js';
 
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   const globals = () => program.opts<GlobalOptions>();
   registerRun(program, globals);
   registerResend(program, globals);
+  registerIngest(program, globals);
   registerInspect(program, globals);
   registerCheck(program, globals);
   for (const c of program.commands) c.exitOverride();

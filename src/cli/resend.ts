@@ -20,6 +20,7 @@ export function registerResend(program: Command, globals: () => GlobalOptions): 
       if (!flags.date) throw new UsageError('resend needs --date yyyy-MM-dd');
       const result = await withSession(g, async (session, project) => {
         const [selected] = selectJobs(project, [job]);
+        if (selected!.kind !== 'export') throw new UsageError(`${job} is an import job; resend sends export files (use ferry reingest for imports)`);
         return resendInstance(session, { job: selected!, date: parseDateArg(flags.date!, session.timezone), to: flags.to });
       });
       if (g.json) printJson({ results: [result] });

@@ -4,7 +4,7 @@ import { dateRange, parseDateArg } from '../core/dates.js';
 import type { InstanceResult } from '../core/export.js';
 import { combinedExitCode, runJobs } from '../core/run.js';
 import { selectJobs } from '../config/load.js';
-import { UsageError } from '../errors.js';
+import { formatProblem, UsageError } from '../errors.js';
 import { withSession, type GlobalOptions } from './context.js';
 import { formatBytes, printJson, printLines, table } from './output.js';
 
@@ -52,12 +52,17 @@ export function describeResults(results: InstanceResult[]): string[] {
     r.job,
     r.date,
     r.outcome,
-    r.file ?? '',
+    r.file ?? (r.received?.length === 1 ? r.received[0]!.name : ''),
     r.rows === undefined ? '' : String(r.rows),
     formatBytes(r.bytes),
-    (r.deliveries ?? []).map((d) => `${d.connection}:${d.path}${d.outcome === 'delivered' ? '' : ` (${d.outcome})`}`).join(', '),
+    r.kind === 'export'
+      ? (r.deliveries ?? []).map((d) => `${d.connection}:${d.path}${d.outcome === 'delivered' ? '' : ` (${d.outcome})`}`).join(', ')
+      : (r.received ?? []).map((f) => `${f.name} (${f.outcome}${f.late ? ', late' : ''})`).join(', '),
   ]);
-  const out = table(['JOB', 'DATE', 'OUTCOME', 'FILE', 'ROWS', 'SIZE', 'DELIVERED TO'], rows);
-  for (const r of results) if (r.error) out.push(`${r.job} ${r.date}: ${r.error}`);
+  const out = table(['JOB', 'DATE', 'OUTCOME', 'FILE', 'ROWS', 'SIZE', 'DELIVERED TO / RECEIVED'], rows);
+  for (const r of results) {
+    if (r.error) out.push(`${r.job} ${r.date}: ${r.error}`);
+    for (const f of r.received ?? []) for (const p of (f.problems ?? []).slice(0, 10)) out.push(`  ${f.name}: ${formatProblem(p)}`);
+  }
   return out;
 }

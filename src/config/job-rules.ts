@@ -27,7 +27,7 @@ export function checkSchedule(expr: string): string | undefined {
 
 export function validateExportJob(job: Record<string, unknown>, p: Problems, config: ResolvedConfig): void {
   unknownKeys(p, '', job, JOB_KEYS);
-  if (job.kind !== undefined && job.kind !== 'export') p.add('kind', `only 'export' jobs exist in this version`);
+  if (job.kind !== undefined && job.kind !== 'export') p.add('kind', `expected 'export' or 'import'`);
   optionalString(p, 'description', job.description);
   if (job.schedule !== undefined) {
     if (typeof job.schedule !== 'string') p.add('schedule', `expected a cron expression, got ${describeValue(job.schedule)}`);
@@ -144,4 +144,159 @@ function validateFormat(fmt: Record<string, unknown>, p: Problems): void {
         }
       });
   }
+}
+
+const IMPORT_KEYS = ['kind', 'description', 'schedule', 'businessDate', 'fetch', 'deadline', 'format', 'checks', 'load', 'ingest', 'maxAttempts'];
+const IMPORT_FORMAT_KEYS: Record<string, string[]> = {
+  csv: ['type', 'columns', 'encoding', 'trailer', 'delimiter', 'header', 'nullText', 'maxRecordBytes'],
+  kv: ['type', 'columns', 'encoding', 'trailer', 'separator'],
+  jsonl: ['type', 'columns', 'encoding', 'trailer'],
+};
+export const DEADLINE = /^(?:\+(\d)d\s+)?([01]\d|2[0-3]):([0-5]\d)$/;
+export const DURATION = /^(\d+)(ms|s|m|h)$/;
+
+/** '30s' → 30000; undefined when not a duration. */
+export function parseDuration(text: string): number | undefined {
+  const m = DURATION.exec(text.trim());
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  return n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+}
+
+/** Is `pattern` a glob (has * or ?) rather than a naming rule? */
+export function isGlob(pattern: string): boolean {
+  return /[*?]/.test(pattern.replace(/\{[^}]*\}/g, ''));
+}
+
+export function validateImportJob(job: Record<string, unknown>, p: Problems, config: ResolvedConfig): void {
+  unknownKeys(p, '', job, IMPORT_KEYS);
+  optionalString(p, 'description', job.description);
+  if (job.schedule !== undefined) {
+    if (typeof job.schedule !== 'string') p.add('schedule', `expected a cron expression, got ${describeValue(job.schedule)}`);
+    else {
+      const bad = checkSchedule(job.schedule);
+      if (bad) p.add('schedule', bad);
+    }
+  }
+  const bd = job.businessDate;
+  if (bd !== undefined && bd !== 'today' && bd !== 'yesterday' && typeof bd !== 'function') {
+    p.add('businessDate', `${describeValue(bd)} is not allowed; expected 'today', 'yesterday' or (now) => DateTime`);
+  }
+  if (job.deadline !== undefined && (typeof job.deadline !== 'string' || !DEADLINE.test(job.deadline))) {
+    p.add('deadline', `${describeValue(job.deadline)} is not a deadline; expected 'HH:mm' (e.g. '09:30') or '+1d HH:mm'`);
+  }
+
+  if (!isPlainObject(job.fetch)) p.add('fetch', "is required: { connection, dir, file: 'settle_{date:yyyyMMdd}.csv' }");
+  else {
+    const f = job.fetch;
+    unknownKeys(p, 'fetch', f, ['connection', 'dir', 'file', 'doneFile', 'stableFor', 'after', 'order', 'maxFiles', 'maxBytes']);
+    const conn = requiredString(p, 'fetch.connection', f.connection);
+    if (conn !== undefined) {
+      const c = config.connections[conn];
+      if (!c) p.add('fetch.connection', `no connection '${conn}' in ferry.config.ts (have: ${Object.keys(config.connections).join(', ') || 'none'})`);
+      else if (c.type === 'database') p.add('fetch.connection', `'${conn}' is a database; files are fetched from a local, sftp or ftp connection`);
+    }
+    const dir = optionalString(p, 'fetch.dir', f.dir);
+    if (dir !== undefined && dir.split(/[/\\]/).includes('..')) p.add('fetch.dir', "must not contain '..'");
+    const file = requiredString(p, 'fetch.file', f.file);
+    if (file !== undefined) {
+      if (/[/\\]/.test(file)) p.add('fetch.file', 'is a file name or glob, not a path; put the folder in fetch.dir');
+      else if (!isGlob(file)) for (const m of checkNameRule(file, false)) p.add('fetch.file', m);
+    }
+    const done = optionalString(p, 'fetch.doneFile', f.doneFile);
+    if (done !== undefined) for (const m of checkNameRule(done, true)) p.add('fetch.doneFile', m);
+    if (f.stableFor !== undefined && (typeof f.stableFor !== 'string' || parseDuration(f.stableFor) === undefined)) {
+      p.add('fetch.stableFor', `${describeValue(f.stableFor)} is not a duration; e.g. '30s', '2m'`);
+    }
+    const after = f.after;
+    if (after !== undefined && after !== 'keep' && after !== 'delete' && !(isPlainObject(after) && typeof after.moveTo === 'string' && after.moveTo !== '')) {
+      p.add('fetch.after', "expected 'keep', 'delete' or { moveTo: 'folder' }");
+    }
+    oneOf(p, 'fetch.order', f.order, ['name', 'mtime'] as const);
+    optionalPositiveInt(p, 'fetch.maxFiles', f.maxFiles);
+    optionalPositiveInt(p, 'fetch.maxBytes', f.maxBytes);
+  }
+
+  if (!isPlainObject(job.format)) p.add('format', "is required: { type: 'csv' | 'kv' | 'jsonl', columns: { … } }");
+  else {
+    const fmt = job.format;
+    const type = oneOf(p, 'format.type', fmt.type ?? '', ['csv', 'kv', 'jsonl'] as const);
+    if (type) {
+      unknownKeys(p, 'format', fmt, IMPORT_FORMAT_KEYS[type]!);
+      const enc = optionalString(p, 'format.encoding', fmt.encoding);
+      if (enc !== undefined && !encodingSupported(enc)) p.add('format.encoding', `unknown encoding '${enc}'; e.g. 'utf-8', 'euc-kr', 'cp949'`);
+      optionalString(p, 'format.trailer', fmt.trailer);
+      if (type === 'csv') {
+        const d = fmt.delimiter;
+        if (d !== undefined && (typeof d !== 'string' || [...d].length !== 1 || d === '"' || d === '\r' || d === '\n')) {
+          p.add('format.delimiter', `${describeValue(d)} is not a delimiter; use one character such as ',', '\\t', '|' or ';'`);
+        }
+        if (fmt.header !== undefined && typeof fmt.header !== 'boolean') p.add('format.header', 'expected true or false');
+        optionalString(p, 'format.nullText', fmt.nullText);
+        optionalPositiveInt(p, 'format.maxRecordBytes', fmt.maxRecordBytes);
+      }
+      if (!isPlainObject(fmt.columns) || Object.keys(fmt.columns).length === 0) {
+        p.add('format.columns', "is required: { column: 'string' | 'int' | 'decimal' | 'float' | 'bool' | 'date' | 'timestamp' | 'timestamptz' | { type, as, format, nullable } }");
+      } else {
+        for (const [k, v] of Object.entries(fmt.columns)) {
+          const f = `format.columns.${k}`;
+          if (typeof v === 'string') oneOf(p, f, v, COLUMN_TYPES);
+          else if (isPlainObject(v)) {
+            unknownKeys(p, f, v, ['type', 'as', 'format', 'nullable']);
+            oneOf(p, `${f}.type`, v.type ?? '', COLUMN_TYPES);
+            optionalString(p, `${f}.as`, v.as);
+            optionalString(p, `${f}.format`, v.format);
+            if (v.nullable !== undefined && typeof v.nullable !== 'boolean') p.add(`${f}.nullable`, 'expected true or false');
+          } else p.add(f, `expected a type name or { type, … }, got ${describeValue(v)}`);
+        }
+      }
+    }
+  }
+
+  if (job.checks !== undefined) {
+    if (!isPlainObject(job.checks)) p.add('checks', 'expected { minRows, maxRows, checksum }');
+    else {
+      unknownKeys(p, 'checks', job.checks, ['minRows', 'maxRows', 'checksum']);
+      if (job.checks.minRows !== undefined && !(Number.isInteger(job.checks.minRows) && (job.checks.minRows as number) >= 0)) {
+        p.add('checks.minRows', 'expected a whole number ≥ 0');
+      }
+      optionalPositiveInt(p, 'checks.maxRows', job.checks.maxRows);
+      if (job.checks.checksum !== undefined && job.checks.checksum !== 'sha256-sidecar') p.add('checks.checksum', "expected 'sha256-sidecar'");
+    }
+  }
+
+  const hasLoad = job.load !== undefined;
+  const hasIngest = job.ingest !== undefined;
+  if (hasLoad === hasIngest) p.add('', 'needs exactly one of load: { connection, table, mode } or ingest: { connection, run }');
+  const checkDb = (field: string, conn: unknown) => {
+    const name = requiredString(p, field, conn);
+    if (name === undefined) return;
+    const c = config.connections[name];
+    if (!c) p.add(field, `no connection '${name}' in ferry.config.ts`);
+    else if (c.type !== 'database') p.add(field, `'${name}' is a ${c.type} connection; rows are loaded into a database`);
+  };
+  if (hasLoad) {
+    if (!isPlainObject(job.load)) p.add('load', 'expected { connection, table, mode }');
+    else {
+      const l = job.load;
+      unknownKeys(p, 'load', l, ['connection', 'table', 'mode', 'key', 'replaceBy']);
+      checkDb('load.connection', l.connection);
+      requiredString(p, 'load.table', l.table);
+      const mode = oneOf(p, 'load.mode', l.mode ?? '', ['insert', 'upsert', 'replace'] as const);
+      if (mode === 'upsert' && !(Array.isArray(l.key) && l.key.length > 0 && l.key.every((k) => typeof k === 'string'))) {
+        p.add('load.key', "upsert needs the key columns, e.g. key: ['settlement_id']");
+      }
+      if (mode === 'replace') {
+        const r = l.replaceBy;
+        if (!(isPlainObject(r) && (typeof r.dateColumn === 'string' || typeof r.fileColumn === 'string'))) {
+          p.add('load.replaceBy', "replace needs { dateColumn: 'business_date' } or { fileColumn: 'source_file' }: which rows a file replaces");
+        }
+      }
+    }
+  }
+  if (hasIngest) {
+    if (!isPlainObject(job.ingest) || typeof job.ingest.run !== 'function') p.add('ingest', 'expected { connection, run: async (rows, trx, ctx) => { … } }');
+    else checkDb('ingest.connection', job.ingest.connection);
+  }
+  optionalPositiveInt(p, 'maxAttempts', job.maxAttempts);
 }

@@ -8,9 +8,9 @@ import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createJiti } from 'jiti';
 import { ConfigError } from '../errors.js';
-import type { ConnectionConfig, ExportJob, FerryConfig, RetryConfig, Secret } from '../types.js';
+import type { ConnectionConfig, ExportJob, FerryConfig, ImportJob, RetryConfig, Secret } from '../types.js';
 import { validateConfig } from './config-rules.js';
-import { validateExportJob } from './job-rules.js';
+import { validateExportJob, validateImportJob } from './job-rules.js';
 import { describeValue, isPlainObject, Problems } from './validate.js';
 
 export const CONFIG_NAMES = ['ferry.config.ts', 'ferry.config.mts', 'ferry.config.js', 'ferry.config.mjs'];
@@ -28,13 +28,20 @@ export interface ResolvedConfig {
   retry: Required<RetryConfig>;
 }
 
-export interface LoadedJob {
+interface LoadedJobBase {
   name: string;
   /** Path relative to the project folder, for messages (`jobs/orders.ts`). */
   file: string;
+}
+export interface LoadedExportJob extends LoadedJobBase {
   kind: 'export';
   def: ExportJob;
 }
+export interface LoadedImportJob extends LoadedJobBase {
+  kind: 'import';
+  def: ImportJob;
+}
+export type LoadedJob = LoadedExportJob | LoadedImportJob;
 
 export interface Project {
   /** Folder that holds the config file; relative paths in the config resolve against it. */
@@ -133,8 +140,11 @@ export async function loadProject(opts: LoadOptions = {}): Promise<Project> {
     }
     const def = await importDefault(jiti, join(jobsDir, f), shown, jp);
     if (def !== undefined && config) {
-      if (!isPlainObject(def)) jp.add('', `the default export must be defineExport({...}), got ${describeValue(def)}`);
-      else {
+      if (!isPlainObject(def)) jp.add('', `the default export must be defineExport({...}) or defineImport({...}), got ${describeValue(def)}`);
+      else if (def.kind === 'import' || (def.kind === undefined && 'fetch' in def)) {
+        validateImportJob(def, jp, config);
+        if (jp.empty) jobs.set(name, { name, file: shown, kind: 'import', def: def as unknown as ImportJob });
+      } else {
         validateExportJob(def, jp, config);
         if (jp.empty) jobs.set(name, { name, file: shown, kind: 'export', def: def as unknown as ExportJob });
       }
@@ -153,4 +163,10 @@ export function selectJobs(project: Project, names: string[]): LoadedJob[] {
     throw new ConfigError(unknown.map((n) => `unknown job '${n}'; jobs in this project: ${known}`));
   }
   return (names.length ? names : [...project.jobs.keys()]).map((n) => project.jobs.get(n)!);
+}
+
+/** Every connection a job uses (source or fetch first, then destinations or target). */
+export function jobConnections(job: LoadedJob): string[] {
+  if (job.kind === 'export') return [job.def.source.connection, ...(job.def.deliver ?? []).map((d) => d.connection)];
+  return [job.def.fetch.connection, job.def.load?.connection ?? job.def.ingest?.connection ?? ''].filter(Boolean);
 }

@@ -12,7 +12,7 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { DateTime } from 'luxon';
-import type { LoadedJob } from '../config/load.js';
+import type { LoadedExportJob } from '../config/load.js';
 import type { BindValue, SourceDatabase } from '../database/types.js';
 import {
   ConfigError,
@@ -32,6 +32,8 @@ import { crashPoint } from './crash.js';
 import { dayWindow } from './dates.js';
 import { isTempOf } from './deliver.js';
 import { deliverRecorded, verifyArchived, type DeliveryReport } from './outbox.js';
+import type { ReceivedReport } from './receive.js';
+import { holdLease } from './lease.js';
 import { planExport, type ExportPlan } from './plan.js';
 import type { Session } from './session.js';
 
@@ -46,11 +48,17 @@ export type InstanceOutcome =
   | 'gave-up'
   | 'failed'
   | 'dry-run'
-  | 'resent';
+  | 'resent'
+  | 'ingested'
+  | 'ingested-late'
+  | 'duplicate'
+  | 'rejected'
+  | 'waiting'
+  | 'missing';
 
 export interface InstanceResult {
   job: string;
-  kind: 'export';
+  kind: 'export' | 'import';
   date: string;
   outcome: InstanceOutcome;
   exitCode: ExitCodeValue;
@@ -61,6 +69,8 @@ export interface InstanceResult {
   archivePath?: string;
   fastPath?: boolean;
   deliveries?: DeliveryReport[];
+  /** Import jobs: each file received in this run. */
+  received?: ReceivedReport[];
   error?: string;
   durationMs: number;
 }
@@ -73,7 +83,7 @@ export interface RunOptions {
 }
 
 /** Prefix ConfigError problems with the job file, so a user sees where to look. */
-function inJob(job: LoadedJob, e: unknown): unknown {
+function inJob(job: LoadedExportJob, e: unknown): unknown {
   if (e instanceof ConfigError) return new ConfigError(e.problems.map((p) => (p.startsWith('jobs/') ? p : `${job.file}: ${p}`)), { cause: e });
   return e;
 }
@@ -82,12 +92,12 @@ function exitCodeOf(e: unknown): ExitCodeValue {
   return isFerryError(e) ? e.exitCode : ExitCode.internal;
 }
 
-function runContext(session: Session, job: LoadedJob, date: DateTime): RunContext {
+function runContext(session: Session, job: LoadedExportJob, date: DateTime): RunContext {
   const w = dayWindow(date);
   return { job: job.name, date: w.date, from: w.from, to: w.to, timezone: session.timezone };
 }
 
-function queryParams(session: Session, job: LoadedJob, plan: ExportPlan, date: DateTime): Record<string, BindValue> {
+function queryParams(session: Session, job: LoadedExportJob, plan: ExportPlan, date: DateTime): Record<string, BindValue> {
   const extra = job.def.source.params?.(runContext(session, job, date)) ?? {};
   return { ...extra, ...plan.params };
 }
@@ -95,7 +105,7 @@ function queryParams(session: Session, job: LoadedJob, plan: ExportPlan, date: D
 /** Query the source and write the file into the archive. Returns what was written. */
 async function produce(
   session: Session,
-  job: LoadedJob,
+  job: LoadedExportJob,
   plan: ExportPlan,
   date: DateTime,
   archivePath: string,
@@ -174,7 +184,7 @@ function archivePathFor(session: Session, plan: ExportPlan, attemptId: number): 
   return existsSync(plain) ? join(dir, `attempt-${attemptId}`, plan.name) : plain;
 }
 
-export async function runExportInstance(session: Session, job: LoadedJob, date: DateTime, opts: RunOptions = {}): Promise<InstanceResult> {
+export async function runExportInstance(session: Session, job: LoadedExportJob, date: DateTime, opts: RunOptions = {}): Promise<InstanceResult> {
   const started = Date.now();
   const dateText = date.toFormat('yyyy-MM-dd');
   const result = (r: Partial<InstanceResult> & { outcome: InstanceOutcome; exitCode: ExitCodeValue }): InstanceResult => ({
@@ -230,34 +240,11 @@ export async function runExportInstance(session: Session, job: LoadedJob, date: 
     }
   }
 
-  const ttlMs = config.leaseSeconds * 1000;
-  const leaseReq = { job: job.name, businessDate: dateText, kind: 'export' as const, owner: session.runId, ttlMs };
-  let lease = await state.acquireLease(leaseReq);
-  if (!lease) {
-    // A run of this host that died (kill -9, power cut) need not block us until its lease expires.
-    const holder = (await state.getInstance(job.name, dateText))?.leaseOwner;
-    if (holder && session.isDeadLocalRun(holder)) {
-      log.warn({ holder }, 'taking over the lease of a run of this host that no longer exists');
-      lease = await state.acquireLease({ ...leaseReq, takeOverFrom: holder });
-    }
-  }
+  const lease = await holdLease(session, job.name, dateText, 'export', log);
   if (!lease) {
     log.warn('another run holds this instance; skipping');
     return result({ outcome: 'busy', exitCode: opts.busyIsError ? ExitCode.busy : ExitCode.ok });
   }
-  let leaseLost = false;
-  const heartbeat = setInterval(() => {
-    state
-      .renewLease(job.name, dateText, session.runId, ttlMs)
-      .then((ok) => {
-        if (!ok) {
-          leaseLost = true;
-          log.error('lost the lease on this instance to another run');
-        }
-      })
-      .catch((e) => log.warn({ err: describeError(e) }, 'lease renewal failed'));
-  }, Math.max(1000, ttlMs / 3));
-  heartbeat.unref();
 
   const attempt = await state.startAttempt(job.name, dateText, session.runId, Boolean(opts.force));
   crashPoint('after-attempt');
@@ -317,7 +304,7 @@ export async function runExportInstance(session: Session, job: LoadedJob, date: 
       attemptId: attempt.id,
       log,
       skipRecorded: true,
-      leaseLost: () => leaseLost,
+      leaseLost: () => lease.lost(),
     });
     deliveries.push(...reports);
     if (failures.length) throw new TransferError(failures.join('; '));
@@ -356,7 +343,6 @@ export async function runExportInstance(session: Session, job: LoadedJob, date: 
       deliveries,
     });
   } finally {
-    clearInterval(heartbeat);
-    await state.releaseLease(job.name, dateText, session.runId).catch(() => undefined);
+    await lease.release();
   }
 }

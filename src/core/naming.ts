@@ -54,7 +54,15 @@ export function unsafeNameReason(name: string): string | undefined {
 
 /** Render a naming rule. Throws an Error with the reason when the result is not a safe name. */
 export function renderName(rule: string, ctx: NameContext): string {
-  const out = rule.replace(PLACEHOLDER, (_m, name: string, arg: string | undefined) => {
+  const out = renderPlaceholders(rule, ctx);
+  const bad = unsafeNameReason(out);
+  if (bad) throw new Error(`naming rule '${rule}' gives an unsafe name: ${bad}`);
+  return out;
+}
+
+/** Replace the placeholders only (for globs, which are matched, never used as names). */
+export function renderPlaceholders(rule: string, ctx: NameContext): string {
+  return rule.replace(PLACEHOLDER, (_m, name: string, arg: string | undefined) => {
     switch (name) {
       case 'date':
         return ctx.date.toFormat(arg ?? 'yyyyMMdd');
@@ -71,9 +79,6 @@ export function renderName(rule: string, ctx: NameContext): string {
         throw new Error(`unknown placeholder {${name}}`);
     }
   });
-  const bad = unsafeNameReason(out);
-  if (bad) throw new Error(`naming rule '${rule}' gives an unsafe name: ${bad}`);
-  return out;
 }
 
 export function usesSeq(rule: string): boolean {

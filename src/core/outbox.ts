@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { DateTime } from 'luxon';
-import type { LoadedJob } from '../config/load.js';
+import type { LoadedExportJob } from '../config/load.js';
 import { describeError, JobFailedError } from '../errors.js';
 import { sha256File } from '../fsutil.js';
 import type { Logger } from '../log.js';
@@ -39,7 +39,7 @@ export function remotePathOf(dest: PlannedDestination, name: string): string {
 }
 
 export interface DeliverRecordedRequest {
-  job: LoadedJob;
+  job: LoadedExportJob;
   file: FileRecord;
   date: DateTime;
   destinations: PlannedDestination[];

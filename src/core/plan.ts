@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import type { DateTime } from 'luxon';
-import type { LoadedJob } from '../config/load.js';
+import type { LoadedExportJob } from '../config/load.js';
 import type { IfExists } from '../types.js';
 import { dayWindow, windowParams } from './dates.js';
 import { renderName, usesSeq } from './naming.js';
@@ -29,7 +29,7 @@ export interface ExportPlan {
   destinations: PlannedDestination[];
 }
 
-export function planExport(job: LoadedJob, date: DateTime, seqBefore: number, now: DateTime): ExportPlan {
+export function planExport(job: LoadedExportJob, date: DateTime, seqBefore: number, now: DateTime): ExportPlan {
   const def = job.def;
   const seq = usesSeq(def.file.name) ? seqBefore + 1 : 0;
   const name = renderName(def.file.name, { job: job.name, date, seq, now });

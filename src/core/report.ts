@@ -8,14 +8,17 @@ import type { Session } from './session.js';
 
 export interface JobListing {
   job: string;
-  kind: 'export';
+  kind: 'export' | 'import';
   description?: string;
   schedule?: string;
   nextDue?: string;
+  /** Export: the source database. Import: where files are fetched from. */
   source: string;
+  /** Export: delivery destinations. Import: the database loaded into. */
   destinations: string[];
   file: string;
   format: string;
+  deadline?: string;
 }
 
 export function nextDue(schedule: string | undefined, session: Session): string | undefined {
@@ -25,17 +28,27 @@ export function nextDue(schedule: string | undefined, session: Session): string 
 }
 
 export function listJobs(session: Session, jobs: LoadedJob[]): JobListing[] {
-  return jobs.map((j) => ({
-    job: j.name,
-    kind: j.kind,
-    description: j.def.description,
-    schedule: j.def.schedule,
-    nextDue: nextDue(j.def.schedule, session),
-    source: j.def.source.connection,
-    destinations: (j.def.deliver ?? []).map((d) => (d.dir ? `${d.connection}:${d.dir}` : d.connection)),
-    file: j.def.file.name,
-    format: j.def.format.type,
-  }));
+  return jobs.map((j) => {
+    const common = { job: j.name, description: j.def.description, schedule: j.def.schedule, nextDue: nextDue(j.def.schedule, session), format: j.def.format.type };
+    if (j.kind === 'export') {
+      return {
+        ...common,
+        kind: j.kind,
+        source: j.def.source.connection,
+        destinations: (j.def.deliver ?? []).map((d) => (d.dir ? `${d.connection}:${d.dir}` : d.connection)),
+        file: j.def.file.name,
+      };
+    }
+    const f = j.def.fetch;
+    return {
+      ...common,
+      kind: j.kind,
+      source: f.dir ? `${f.connection}:${f.dir}` : f.connection,
+      destinations: [j.def.load ? `${j.def.load.connection}:${j.def.load.table}` : (j.def.ingest?.connection ?? '')],
+      file: f.file,
+      deadline: j.def.deadline,
+    };
+  });
 }
 
 export interface StatusCell {
@@ -47,7 +60,7 @@ export interface StatusCell {
 }
 export interface StatusRow {
   job: string;
-  kind: 'export';
+  kind: 'export' | 'import';
   cells: StatusCell[];
 }
 
@@ -75,6 +88,7 @@ export async function statusReport(session: Session, jobs: LoadedJob[], days: nu
 
 function cellOf(r: InstanceRecord, session: Session): StatusCell {
   const leased = r.leaseOwner && r.leaseExpiresAt && r.leaseExpiresAt > session.now().toMillis();
-  const status = leased ? 'running' : r.status === 'succeeded' ? (r.outcome ?? 'succeeded') : r.status === 'pending' ? 'not-run' : r.status;
-  return { date: r.businessDate, status, failures: r.failures, ...(r.lastError && r.status === 'failed' ? { error: r.lastError } : {}) };
+  // The last outcome says most ('sent', 'ingested-late', 'waiting', 'missing', 'rejected'…).
+  const status = leased ? 'running' : r.status === 'excluded' ? 'excluded' : (r.outcome ?? (r.status === 'pending' ? 'not-run' : r.status));
+  return { date: r.businessDate, status, failures: r.failures, ...(r.lastError && r.status !== 'succeeded' ? { error: r.lastError } : {}) };
 }

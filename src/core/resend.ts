@@ -4,15 +4,16 @@
  * archived file is checked first. Each delivery is recorded as a resend of a new attempt.
  */
 import type { DateTime } from 'luxon';
-import type { LoadedJob } from '../config/load.js';
+import type { LoadedExportJob } from '../config/load.js';
 import { BusyError, describeError, ExitCode, isFerryError, JobFailedError, TransferError, UsageError } from '../errors.js';
 import type { InstanceResult } from './export.js';
+import { holdLease } from './lease.js';
 import { deliverRecorded } from './outbox.js';
 import { planExport } from './plan.js';
 import type { Session } from './session.js';
 
 export interface ResendRequest {
-  job: LoadedJob;
+  job: LoadedExportJob;
   date: DateTime;
   /** Only the destinations on this connection. */
   to?: string;
@@ -37,8 +38,7 @@ export async function resendInstance(session: Session, req: ResendRequest): Prom
   }
   if (destinations.length === 0) throw new UsageError(`${job.name} has no destinations to resend to`);
 
-  const ttlMs = session.project.config.leaseSeconds * 1000;
-  const lease = await state.acquireLease({ job: job.name, businessDate: dateText, kind: 'export', owner: session.runId, ttlMs });
+  const lease = await holdLease(session, job.name, dateText, 'export', log);
   if (!lease) throw new BusyError(`another run holds ${job.name} ${dateText}; try again when it has finished`);
   const attempt = await state.startAttempt(job.name, dateText, session.runId, true);
   try {
@@ -82,6 +82,6 @@ export async function resendInstance(session: Session, req: ResendRequest): Prom
       durationMs: Date.now() - started,
     };
   } finally {
-    await state.releaseLease(job.name, dateText, session.runId).catch(() => undefined);
+    await lease.release();
   }
 }

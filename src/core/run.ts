@@ -4,6 +4,7 @@ import type { LoadedJob } from '../config/load.js';
 import { ExitCode, type ExitCodeValue } from '../errors.js';
 import { businessDateFor } from './dates.js';
 import { runExportInstance, type InstanceResult, type RunOptions } from './export.js';
+import { runImportInstance } from './import.js';
 import type { Session } from './session.js';
 
 export interface RunRequest extends RunOptions {
@@ -17,7 +18,8 @@ export async function runJobs(session: Session, req: RunRequest): Promise<Instan
   for (const job of req.jobs) {
     const dates = req.dates ?? [businessDateFor(job.def.businessDate, session.now(), session.timezone)];
     for (const d of dates) {
-      results.push(await runExportInstance(session, job, d.setZone(session.timezone).startOf('day'), req));
+      const day = d.setZone(session.timezone).startOf('day');
+      results.push(job.kind === 'export' ? await runExportInstance(session, job, day, req) : await runImportInstance(session, job, day, req));
     }
   }
   return results;

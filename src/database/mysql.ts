@@ -17,8 +17,19 @@ import { DatabaseError, isFerryError } from '../errors.js';
 import { Decimal } from '../values.js';
 import type { SourceColumn, SourceType, Value } from '../values.js';
 import { checkCell, checkZone, currentOffset, parseDate, parseWallTime, toBytes } from './convert.js';
+import { Ingester } from './ingest.js';
+import { mysqlIngest } from './ingest-mysql.js';
 import { bindNamed } from './params.js';
-import type { BindValue, QueryOptions, RowStream, SourceDatabase } from './types.js';
+import type {
+  BindValue,
+  IngestMarker,
+  IngestOptions,
+  IngestTransaction,
+  IngestedFile,
+  QueryOptions,
+  RowStream,
+  SourceDatabase,
+} from './types.js';
 
 /** The field as mysql2 hands it to `typeCast`. */
 interface CastField {
@@ -155,10 +166,15 @@ export class MysqlDatabase implements SourceDatabase {
   /** Zone → what `SET time_zone` accepted for it (the name, or the offset fallback). */
   private readonly zoneSetting = new Map<string, string>();
 
+  /** The ingest side (marker table, transaction, multi-row inserts): see ingest-mysql.ts. */
+  private readonly ingester: Ingester;
+
   constructor(
     private readonly name: string,
     private readonly knex: Knex,
-  ) {}
+  ) {
+    this.ingester = new Ingester(name, knex, mysqlIngest({ setZone: (conn, zone) => this.setZone(conn, zone) }));
+  }
 
   private fail(what: string, e: unknown): Error {
     if (isFerryError(e)) return e;
@@ -174,17 +190,23 @@ export class MysqlDatabase implements SourceDatabase {
     }
   }
 
-  private async setZone(conn: Connection, zone: string): Promise<void> {
+  /** Set the session time_zone for `zone`; returns what was set (the zone, or its offset fallback). */
+  private async setZone(conn: Connection, zone: string): Promise<string> {
     const known = this.zoneSetting.get(zone);
-    if (known) return void (await run(conn, 'SET time_zone = ?', [known]));
+    if (known) {
+      await run(conn, 'SET time_zone = ?', [known]);
+      return known;
+    }
     try {
       await run(conn, 'SET time_zone = ?', [zone]);
       this.zoneSetting.set(zone, zone);
+      return zone;
     } catch (e) {
       if ((e as { errno?: number }).errno !== ER_UNKNOWN_TIME_ZONE) throw e;
       const offset = currentOffset(zone);
       await run(conn, 'SET time_zone = ?', [offset]);
       this.zoneSetting.set(zone, offset);
+      return offset;
     }
   }
 
@@ -307,6 +329,14 @@ export class MysqlDatabase implements SourceDatabase {
     } finally {
       await this.knex.client.releaseConnection(conn);
     }
+  }
+
+  ingestedFile(job: string, sha256: string): Promise<IngestedFile | undefined> {
+    return this.ingester.ingestedFile(job, sha256);
+  }
+
+  ingest(marker: IngestMarker, fn: (tx: IngestTransaction) => Promise<number>, options: IngestOptions): Promise<number> {
+    return this.ingester.ingest(marker, fn, options);
   }
 
   async close(): Promise<void> {

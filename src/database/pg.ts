@@ -17,7 +17,19 @@ import type { SourceColumn, SourceType, Value } from '../values.js';
 import { BadValue, checkCell, checkZone, parseDate, parseInstant, parseWallTime } from './convert.js';
 import { bindNamed, inlineNamed } from './params.js';
 import { buildCopySql, pgCsvUnsupported } from './pg-csv.js';
-import type { BindValue, CsvExportOptions, QueryOptions, RowStream, SourceDatabase } from './types.js';
+import { Ingester } from './ingest.js';
+import { pgIngest } from './ingest-pg.js';
+import type {
+  BindValue,
+  CsvExportOptions,
+  IngestMarker,
+  IngestOptions,
+  IngestTransaction,
+  IngestedFile,
+  QueryOptions,
+  RowStream,
+  SourceDatabase,
+} from './types.js';
 
 /** Type OIDs from pg_type that ferry maps (stable since PostgreSQL 7). */
 const OID = {
@@ -152,10 +164,15 @@ export class PgDatabase implements SourceDatabase {
   /** Cleanups of queries still open, run by close() so the pool can shut down. */
   private readonly open = new Set<() => Promise<void>>();
 
+  /** The ingest side (COPY into the target or a stage: see ingest-pg.ts). */
+  private readonly ingester: Ingester;
+
   constructor(
     private readonly name: string,
     private readonly knex: Knex,
-  ) {}
+  ) {
+    this.ingester = new Ingester(name, knex, pgIngest);
+  }
 
   private fail(what: string, e: unknown): Error {
     if (isFerryError(e)) return e;
@@ -328,6 +345,14 @@ export class PgDatabase implements SourceDatabase {
     } finally {
       await this.knex.client.releaseConnection(client);
     }
+  }
+
+  ingestedFile(job: string, sha256: string): Promise<IngestedFile | undefined> {
+    return this.ingester.ingestedFile(job, sha256);
+  }
+
+  ingest(marker: IngestMarker, fn: (tx: IngestTransaction) => Promise<number>, options: IngestOptions): Promise<number> {
+    return this.ingester.ingest(marker, fn, options);
   }
 
   async close(): Promise<void> {

@@ -13,7 +13,9 @@ import { Decimal, LocalDate } from '../values.js';
 import type { SourceColumn, SourceType, Value } from '../values.js';
 import { BadValue, checkZone, parseInstant, parseWallTime, plainNumberText, toBytes } from './convert.js';
 import { bindNamed } from './params.js';
-import type { BindValue, QueryOptions, RowStream, SourceDatabase } from './types.js';
+import { Ingester } from './ingest.js';
+import { sqliteIngest } from './ingest-sqlite.js';
+import type { BindValue, IngestMarker, IngestOptions, IngestTransaction, IngestedFile, QueryOptions, RowStream, SourceDatabase } from './types.js';
 
 /**
  * Normalised type of a declared SQLite column type. The checks follow SQLite's own affinity
@@ -85,10 +87,15 @@ export class SqliteDatabase implements SourceDatabase {
   readonly dialect = 'sqlite' as const;
   private readonly open = new Set<() => Promise<void>>();
 
+  /** The ingest side (prepared statements on the transaction connection: see ingest-sqlite.ts). */
+  private readonly ingester: Ingester;
+
   constructor(
     private readonly name: string,
     private readonly knex: Knex,
-  ) {}
+  ) {
+    this.ingester = new Ingester(name, knex, sqliteIngest);
+  }
 
   private fail(what: string, e: unknown): Error {
     if (isFerryError(e)) return e;
@@ -191,6 +198,14 @@ export class SqliteDatabase implements SourceDatabase {
     } finally {
       await this.release(conn);
     }
+  }
+
+  ingestedFile(job: string, sha256: string): Promise<IngestedFile | undefined> {
+    return this.ingester.ingestedFile(job, sha256);
+  }
+
+  ingest(marker: IngestMarker, fn: (tx: IngestTransaction) => Promise<number>, options: IngestOptions): Promise<number> {
+    return this.ingester.ingest(marker, fn, options);
   }
 
   async close(): Promise<void> {

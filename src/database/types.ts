@@ -53,5 +53,62 @@ export interface SourceDatabase {
   ): Promise<{ stream: Readable; rowCount(): number }>;
   /** Server version, for `ferry check`. */
   ping(): Promise<string>;
+  /**
+   * Was this file (by sha256) already ingested for this job? Reads the marker table
+   * `ferry_ingested_files` in this database (absent table = nothing ingested yet).
+   */
+  ingestedFile(job: string, sha256: string): Promise<IngestedFile | undefined>;
+  /**
+   * Run `fn` in ONE transaction of this database and write the marker row (job, sha256) in the
+   * same transaction, so "these rows" and "this file was ingested" commit together or not at all.
+   * The marker is inserted first: a second process ingesting the same file at the same time
+   * blocks on its primary key and then fails with `DuplicateIngestError`. `replaceMarker`
+   * deletes an earlier marker of the same file first (operator's reingest). Returns fn's result.
+   */
+  ingest(marker: IngestMarker, fn: (tx: IngestTransaction) => Promise<number>, options: IngestOptions): Promise<number>;
   close(): Promise<void>;
+}
+
+export interface IngestMarker {
+  job: string;
+  sha256: string;
+  fileName: string;
+  businessDate: string;
+}
+
+export interface IngestedFile {
+  fileName: string;
+  businessDate: string;
+  rows: number;
+  /** epoch ms */
+  at: number;
+}
+
+export interface IngestOptions {
+  /** IANA zone: timestamps are written as wall times / instants of this zone. */
+  timezone: string;
+  replaceMarker?: boolean;
+}
+
+/** What to load and how, in the target database. */
+export interface LoadTarget {
+  table: string;
+  /** Target columns, in the order of each row's values. */
+  columns: string[];
+  mode: 'insert' | 'upsert' | 'replace';
+  /** upsert: the key columns (a primary key or unique index). */
+  key?: string[];
+  /** replace: delete the rows where `column = value` before inserting. */
+  replace?: { column: string; value: BindValue };
+}
+
+export interface IngestTransaction {
+  /**
+   * Bulk-load rows with flat memory, by the fastest safe means of the dialect (COPY into a
+   * staging table on PostgreSQL, prepared statements on SQLite, multi-row inserts sized to the
+   * server's limits on MySQL/MariaDB). Returns the number of rows read from `rows`.
+   */
+  load(target: LoadTarget, rows: AsyncIterable<Value[]>): Promise<number>;
+  /** The knex transaction, for a job's custom `ingest` function. */
+  readonly knex: unknown;
 }

@@ -9,3 +9,7 @@ export { fastPathCheck } from './fastpath.js';
 export { crlfTransform } from './crlf.js';
 export { canonicalText } from './canonical.js';
 export type { EncodeOptions, EncodeStats, ResolvedColumn, SourceColumn, Value } from './types.js';
+export { resolveImportColumns } from './read-columns.js';
+export { decodeFile } from './read.js';
+export { checkTrailer } from './read-trailer.js';
+export type { DecodedRow, DecodeOptions, DecodeSummary, ImportColumn } from './types.js';

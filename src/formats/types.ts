@@ -43,3 +43,45 @@ export interface EncodeStats {
 }
 
 export type { SourceColumn, Value };
+
+/** A column of a received file after the job's `format.columns` was resolved. */
+export interface ImportColumn {
+  /** Name in the file (header name, kv key, jsonl key). */
+  key: string;
+  /** Database column it loads into. */
+  target: string;
+  type: ColumnType;
+  /** luxon format of dates/timestamps in the file. */
+  format?: string;
+  nullable: boolean;
+}
+
+export interface DecodeOptions {
+  format: import('../types.js').ImportFormatSpec;
+  columns: ImportColumn[];
+  /** IANA zone: timestamps without an offset are wall times in this zone. */
+  timezone: string;
+  /** File name, used in error messages. */
+  fileName: string;
+  /** Stop collecting after this many problems (default 20). */
+  maxProblems?: number;
+}
+
+/** One validated record: values in `columns` order, typed (Decimal, LocalDate, WallTime, Instant, …). */
+export interface DecodedRow {
+  /** 1-based line where the record starts in the file. */
+  line: number;
+  values: Value[];
+}
+
+/** What the decoder learned about the whole file, valid after the rows were consumed. */
+export interface DecodeSummary {
+  rows: number;
+  /** The trailer line's text, when the format declares a trailer. */
+  trailer?: string;
+  /**
+   * With a trailer: the exact sum of each column its `{sum:column}` placeholders name, keyed by
+   * that name as written in the template (NULLs skipped; '0' without rows). For `checkTrailer`.
+   */
+  sums?: Map<string, string>;
+}

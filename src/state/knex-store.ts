@@ -24,12 +24,16 @@ import type {
   AttemptStatus,
   DeliveryRecord,
   FileRecord,
+  InboxRecord,
+  InboxStatus,
+  InboxUpdate,
   InstanceFilter,
   InstanceRecord,
   InstanceStatus,
   LeaseRequest,
   NewDelivery,
   NewFile,
+  NewInboxFile,
   StateStore,
 } from './types.js';
 
@@ -55,6 +59,8 @@ const T = {
   attempts: 'ferry_attempts',
   files: 'ferry_files',
   deliveries: 'ferry_deliveries',
+  inbox: 'ferry_inbox',
+  sightings: 'ferry_sightings',
 } as const;
 
 /** Per-process write queues, keyed by absolute SQLite file name (see the file comment). */
@@ -348,7 +354,7 @@ export class KnexStateStore implements StateStore {
   async history(
     job: string,
     limit: number,
-  ): Promise<Array<AttemptRecord & { files: Array<FileRecord & { deliveries: DeliveryRecord[] }> }>> {
+  ): Promise<Array<AttemptRecord & { files: Array<FileRecord & { deliveries: DeliveryRecord[] }>; received: InboxRecord[] }>> {
     return this.op(`read history of ${job}`, async () => {
       if (limit <= 0) return [];
       // Three queries (attempts, their files, those files' deliveries) stitched in memory,
@@ -378,13 +384,99 @@ export class KnexStateStore implements StateStore {
                 .orderBy('id', 'asc')) as Row[]
             ).map(toDelivery);
 
+      const received = (
+        (await this.knex(T.inbox)
+          .whereIn(
+            'attempt_id',
+            attempts.map((a) => a.id),
+          )
+          .orderBy('id', 'asc')) as Row[]
+      ).map(toInbox);
+      const receivedByAttempt = groupBy(received, (r) => r.attemptId);
       const deliveriesByFile = groupBy(deliveries, (d) => d.fileId);
       const filesByAttempt = groupBy(
         files.map((f) => ({ ...f, deliveries: deliveriesByFile.get(f.id) ?? [] })),
         (f) => f.attemptId,
       );
-      return attempts.map((a) => ({ ...a, files: filesByAttempt.get(a.id) ?? [] }));
+      return attempts.map((a) => ({ ...a, files: filesByAttempt.get(a.id) ?? [], received: receivedByAttempt.get(a.id) ?? [] }));
     });
+  }
+
+  async recordInboxFile(f: NewInboxFile): Promise<InboxRecord> {
+    return this.op(`record received file ${f.name}`, () =>
+      this.write(async () => {
+        const rows = (await this.knex(T.inbox)
+          .insert({
+            attempt_id: f.attemptId,
+            job: f.job,
+            business_date: f.businessDate,
+            connection: f.connection,
+            remote_path: f.remotePath,
+            name: f.name,
+            size: f.size,
+            mtime: f.mtime,
+            sha256: f.sha256,
+            status: 'received' satisfies InboxStatus,
+            rows: null,
+            error: null,
+            late: f.late,
+            local_path: f.localPath,
+            received_at: Date.now(),
+            finished_at: null,
+          })
+          .returning('*')) as Row[];
+        return toInbox(one(rows));
+      }),
+    );
+  }
+
+  async updateInboxFile(id: number, u: InboxUpdate): Promise<void> {
+    return this.op(`update received file ${id}`, () =>
+      this.write(async () => {
+        const patch: Record<string, unknown> = { status: u.status, finished_at: Date.now() };
+        if (u.rows !== undefined) patch.rows = u.rows;
+        if (u.error !== undefined) patch.error = u.error;
+        if (u.localPath !== undefined) patch.local_path = u.localPath;
+        const n = await this.knex(T.inbox).where({ id }).update(patch);
+        if (n === 0) throw new StateError(`state: no received file ${id}`);
+      }),
+    );
+  }
+
+  async inboxBySha(job: string, sha256: string): Promise<InboxRecord[]> {
+    return this.op(`read received files of ${job}`, async () =>
+      ((await this.knex(T.inbox).where({ job, sha256 }).orderBy('id', 'asc')) as Row[]).map(toInbox),
+    );
+  }
+
+  async inboxByRemote(job: string, connection: string, remotePath: string, size: number, mtime: number | null): Promise<InboxRecord[]> {
+    return this.op(`read received files of ${job}`, async () => {
+      const q = this.knex(T.inbox).where({ job, connection, remote_path: remotePath, size });
+      if (mtime === null) q.whereNull('mtime');
+      else q.where({ mtime });
+      return ((await q.orderBy('id', 'asc')) as Row[]).map(toInbox);
+    });
+  }
+
+  async inboxOf(job: string, businessDate: string): Promise<InboxRecord[]> {
+    return this.op(`read received files of ${job} ${businessDate}`, async () =>
+      ((await this.knex(T.inbox).where({ job, business_date: businessDate }).orderBy('id', 'asc')) as Row[]).map(toInbox),
+    );
+  }
+
+  async observe(job: string, connection: string, remotePath: string, size: number, mtime: number | null, now: number): Promise<number> {
+    return this.op(`note sighting of ${remotePath}`, () =>
+      this.write(async () =>
+        this.knex.transaction(async (trx) => {
+          const key = { job, connection, remote_path: remotePath };
+          const row = (await trx(T.sightings).where(key).first()) as Row | undefined;
+          if (row && toNumber(row.size) === size && toNumberOrNull(row.mtime) === mtime) return toNumber(row.first_seen_at);
+          if (row) await trx(T.sightings).where(key).update({ size, mtime, first_seen_at: now });
+          else await trx(T.sightings).insert({ ...key, size, mtime, first_seen_at: now }).onConflict(['job', 'connection', 'remote_path']).merge(['size', 'mtime', 'first_seen_at']);
+          return now;
+        }),
+      ),
+    );
   }
 
   async close(): Promise<void> {
@@ -569,6 +661,28 @@ function toDelivery(r: Row): DeliveryRecord {
     error: toStringOrNull(r.error),
     resend: toBoolean(r.resend),
     at: toNumber(r.at),
+  };
+}
+
+function toInbox(r: Row): InboxRecord {
+  return {
+    id: toNumber(r.id),
+    attemptId: toNumber(r.attempt_id),
+    job: String(r.job),
+    businessDate: String(r.business_date),
+    connection: String(r.connection),
+    remotePath: String(r.remote_path),
+    name: String(r.name),
+    size: toNumber(r.size),
+    mtime: toNumberOrNull(r.mtime),
+    sha256: String(r.sha256),
+    status: String(r.status) as InboxStatus,
+    rows: toNumberOrNull(r.rows),
+    error: toStringOrNull(r.error),
+    late: toBoolean(r.late),
+    localPath: toStringOrNull(r.local_path),
+    receivedAt: toNumber(r.received_at),
+    finishedAt: toNumberOrNull(r.finished_at),
   };
 }
 

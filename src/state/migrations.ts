@@ -93,6 +93,44 @@ export const migrations: readonly Migration[] = [
       });
     },
   },
+  {
+    version: 2,
+    name: 'inbox of received files, sightings of remote files',
+    async up(trx) {
+      await trx.schema.createTable('ferry_inbox', (t) => {
+        t.increments('id').primary();
+        t.integer('attempt_id').notNullable().references('id').inTable('ferry_attempts');
+        t.text('job').notNullable();
+        t.string('business_date', 10).notNullable();
+        t.text('connection').notNullable();
+        t.text('remote_path').notNullable();
+        t.text('name').notNullable();
+        t.bigInteger('size').notNullable();
+        t.bigInteger('mtime').nullable();
+        t.string('sha256', 64).notNullable();
+        t.string('status', 16).notNullable();
+        t.bigInteger('rows').nullable();
+        t.text('error').nullable();
+        t.boolean('late').notNullable().defaultTo(false);
+        t.text('local_path').nullable();
+        t.bigInteger('received_at').notNullable();
+        t.bigInteger('finished_at').nullable();
+        t.index(['job', 'sha256'], 'ferry_inbox_job_sha_idx');
+        t.index(['job', 'business_date'], 'ferry_inbox_job_date_idx');
+        t.index(['attempt_id'], 'ferry_inbox_attempt_idx');
+      });
+      // Completeness by stability: when a remote file was first seen with its current size and mtime.
+      await trx.schema.createTable('ferry_sightings', (t) => {
+        t.text('job').notNullable();
+        t.text('connection').notNullable();
+        t.text('remote_path').notNullable();
+        t.bigInteger('size').notNullable();
+        t.bigInteger('mtime').nullable();
+        t.bigInteger('first_seen_at').notNullable();
+        t.primary(['job', 'connection', 'remote_path']);
+      });
+    },
+  },
 ];
 
 /** The schema version this build of ferry expects. */

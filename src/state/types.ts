@@ -128,6 +128,61 @@ export interface InstanceFilter {
   limit?: number;
 }
 
+/**
+ * A received file in the inbox:
+ * - 'received'  downloaded (sha256 known), not yet ingested
+ * - 'ingested'  its rows are committed in the target database
+ * - 'duplicate' its sha256 was already ingested for the job: not ingested again, archived
+ * - 'rejected'  validation or checks failed: nothing written, moved to the error folder
+ */
+export type InboxStatus = 'received' | 'ingested' | 'duplicate' | 'rejected';
+
+export interface InboxRecord {
+  id: number;
+  attemptId: number;
+  job: string;
+  businessDate: string;
+  /** Connection it came from ('' for `ferry ingest --file`). */
+  connection: string;
+  /** Path on that connection (or the local path given by hand). */
+  remotePath: string;
+  name: string;
+  size: number;
+  /** Remote modification time, epoch ms, when known. */
+  mtime: number | null;
+  sha256: string;
+  status: InboxStatus;
+  rows: number | null;
+  error: string | null;
+  /** Arrived after the deadline. */
+  late: boolean;
+  /** Where the local copy is now (archive or error folder), relative to the project. */
+  localPath: string | null;
+  receivedAt: number;
+  finishedAt: number | null;
+}
+
+export interface NewInboxFile {
+  attemptId: number;
+  job: string;
+  businessDate: string;
+  connection: string;
+  remotePath: string;
+  name: string;
+  size: number;
+  mtime: number | null;
+  sha256: string;
+  late: boolean;
+  localPath: string;
+}
+
+export interface InboxUpdate {
+  status: InboxStatus;
+  rows?: number | null;
+  error?: string | null;
+  localPath?: string | null;
+}
+
 export interface StateStore {
   /** Apply pending numbered migrations (idempotent; safe when several processes start at once). */
   migrate(): Promise<void>;
@@ -163,10 +218,24 @@ export interface StateStore {
   /** Highest `seq` recorded for (job, date), 0 when none. */
   maxSeq(job: string, businessDate: string): Promise<number>;
   listInstances(filter?: InstanceFilter): Promise<InstanceRecord[]>;
+  /** Record a received file (status 'received'). */
+  recordInboxFile(file: NewInboxFile): Promise<InboxRecord>;
+  updateInboxFile(id: number, update: InboxUpdate): Promise<void>;
+  /** Inbox records of a job with this sha256 (any status), oldest first. */
+  inboxBySha(job: string, sha256: string): Promise<InboxRecord[]>;
+  /** Inbox records of a job for one remote file as listed (connection, path, size, mtime), oldest first. */
+  inboxByRemote(job: string, connection: string, remotePath: string, size: number, mtime: number | null): Promise<InboxRecord[]>;
+  /** Inbox records of an instance, oldest first. */
+  inboxOf(job: string, businessDate: string): Promise<InboxRecord[]>;
+  /**
+   * Note that a remote file was seen with this size and mtime; returns since when it has been
+   * seen unchanged (epoch ms). A change of size or mtime restarts the clock.
+   */
+  observe(job: string, connection: string, remotePath: string, size: number, mtime: number | null, now: number): Promise<number>;
   /** Newest first, each attempt with its files and their deliveries. */
   history(
     job: string,
     limit: number,
-  ): Promise<Array<AttemptRecord & { files: Array<FileRecord & { deliveries: DeliveryRecord[] }> }>>;
+  ): Promise<Array<AttemptRecord & { files: Array<FileRecord & { deliveries: DeliveryRecord[] }>; received: InboxRecord[] }>>;
   close(): Promise<void>;
 }

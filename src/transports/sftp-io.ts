@@ -106,50 +106,88 @@ export async function putPipelined(sftp: SFTPWrapper, localPath: string, remoteP
   try {
     const size = (await local(`cannot read ${localPath}`, () => fh.stat())).size;
     const handle = await sftpOpen(sftp, t.signal, remotePath, 'w');
-    let acked = 0;
-    let failure: unknown;
-    const inflight = new Set<Promise<void>>();
-    const send = (buf: Buffer, position: number) => {
-      const p: Promise<void> = request<void>(t.signal, (done) => sftp.write(handle, buf, 0, buf.length, position, done)).then(
-        () => {
-          acked += buf.length;
-          t.progress(acked);
-        },
-        (e: unknown) => {
-          failure ??= e;
-        },
-      );
-      const tracked = p.finally(() => inflight.delete(tracked));
-      inflight.add(tracked);
-    };
     try {
-      const blockSize = Math.max(LOCAL_BLOCK - (LOCAL_BLOCK % t.chunkSize), t.chunkSize);
-      let offset = 0;
-      while (offset < size && failure === undefined) {
-        const want = Math.min(blockSize, size - offset);
-        const block = Buffer.allocUnsafe(want);
-        const { bytesRead } = await local(`cannot read ${localPath}`, () => fh.read(block, 0, want, offset));
-        if (bytesRead === 0) throw new LocalFileError(`${localPath} shrank while it was being uploaded`, undefined, { cause: undefined });
-        for (let at = 0; at < bytesRead && failure === undefined; at += t.chunkSize) {
-          // ssh2 copies the data into its packet at once, so slices of one block are safe.
-          send(block.subarray(at, Math.min(at + t.chunkSize, bytesRead)), offset + at);
-          while (inflight.size >= t.concurrency) await Promise.race(inflight);
-        }
-        offset += bytesRead;
-      }
-      await Promise.all(inflight);
-      if (failure !== undefined) throw failure;
+      await writeAll(sftp, handle, fh, localPath, size, t);
     } catch (e) {
-      await Promise.all(inflight);
       await closeQuietly(sftp, t.signal, handle);
       throw e;
     }
     // The server reports write errors of some file systems (NFS, quotas) only on close.
     await sftpClose(sftp, t.signal, handle);
-    return acked;
+    return size;
   } finally {
     await fh.close().catch(() => undefined);
   }
+}
+
+/**
+ * The WRITE pump. Plain callbacks, no promise per request: at 30,000+ requests per GiB the
+ * bookkeeping of promises (a race over the set in flight per chunk) cost a third of the
+ * throughput in measurements. The local file is read in 1 MiB blocks, the next block while
+ * the current one is being sent.
+ */
+function writeAll(sftp: SFTPWrapper, handle: Buffer, fh: FileHandle, localPath: string, size: number, t: TransferTuning): Promise<void> {
+  const blockSize = Math.max(LOCAL_BLOCK - (LOCAL_BLOCK % t.chunkSize), t.chunkSize);
+  return new Promise<void>((resolve, reject) => {
+    let failed = false;
+    let inflight = 0;
+    let acked = 0;
+    let block: Buffer | undefined; // being sent
+    let blockAt = 0; // file offset of `block`
+    let sentInBlock = 0;
+    let nextReadAt = 0; // file offset of the next local read
+    let reading: Promise<void> | undefined;
+    let prefetched: { data: Buffer; at: number } | undefined;
+
+    const fail = (e: unknown) => {
+      if (failed) return;
+      failed = true;
+      // Requests still in flight complete (or fail) into nothing.
+      reject(e);
+    };
+    const readAhead = () => {
+      if (reading || prefetched || nextReadAt >= size || failed) return;
+      const at = nextReadAt;
+      const want = Math.min(blockSize, size - at);
+      const buf = Buffer.allocUnsafe(want);
+      nextReadAt += want;
+      reading = local(`cannot read ${localPath}`, () => fh.read(buf, 0, want, at)).then(({ bytesRead }) => {
+        reading = undefined;
+        if (bytesRead !== want) throw new LocalFileError(`${localPath} changed size while it was being uploaded`, undefined, { cause: undefined });
+        prefetched = { data: buf, at };
+        pump();
+      });
+      reading.catch(fail);
+    };
+    const onWrite = (len: number) => (err: Error | undefined | null) => {
+      inflight--;
+      if (failed) return;
+      if (err) return fail(err);
+      acked += len;
+      t.progress(acked);
+      pump();
+    };
+    const pump = () => {
+      while (!failed && inflight < t.concurrency) {
+        if (!block || sentInBlock >= block.length) {
+          if (!prefetched) break;
+          block = prefetched.data;
+          blockAt = prefetched.at;
+          sentInBlock = 0;
+          prefetched = undefined;
+        }
+        if (t.signal.aborted) return fail(t.signal.reason);
+        const len = Math.min(t.chunkSize, block.length - sentInBlock);
+        // ssh2 copies the data into its packet at once, so slices of one block are safe.
+        inflight++;
+        sftp.write(handle, block, sentInBlock, len, blockAt + sentInBlock, onWrite(len));
+        sentInBlock += len;
+      }
+      readAhead();
+      if (!failed && inflight === 0 && acked === size) resolve();
+    };
+    pump();
+  });
 }
 
 /**

@@ -245,18 +245,35 @@ export async function startSshd(): Promise<SshdServer> {
     dir,
     async stop() {
       process.removeListener('exit', onExit);
-      // Session processes first (they called setsid, so they are not in sshd's group), then sshd.
-      const pids = [...descendants(pid), pid];
-      for (const p of pids) {
-        try {
-          process.kill(p, 'SIGTERM');
-        } catch {
-          /* gone */
+      const wait = async (pids: number[], ms: number) => {
+        const deadline = Date.now() + ms;
+        while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      };
+      // Session processes end by themselves once their clients are gone; give them a moment,
+      // so their parents reap them (they called setsid, so they are not in sshd's group).
+      await wait(descendants(pid), 1000);
+      // Then end the rest bottom-up: a child is killed while its parent still lives to reap it.
+      for (let round = 0; round < 5; round++) {
+        const below = descendants(pid).filter(alive);
+        if (below.length === 0) break;
+        const leaves = below.filter((p) => descendants(p).filter(alive).length === 0);
+        for (const p of leaves) {
+          try {
+            process.kill(p, 'SIGTERM');
+          } catch {
+            /* gone */
+          }
         }
+        await wait(leaves, 1000);
       }
-      const deadline = Date.now() + 5000;
-      while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      for (const p of pids.filter(alive)) process.kill(p, 'SIGKILL');
+      const all = [...descendants(pid), pid];
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
+      await wait(all, 5000);
+      for (const p of all.filter(alive)) process.kill(p, 'SIGKILL');
       if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
     },
   };

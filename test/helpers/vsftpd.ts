@@ -19,6 +19,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDebianPackages } from './packages.js';
@@ -80,12 +81,13 @@ async function freePorts(pasvCount: number): Promise<{ port: number; pasvMin: nu
 }
 
 /** Resolve once the port answers with an FTP greeting; reject when vsftpd died or 10 s passed. */
-async function waitForGreeting(port: number, child: ChildProcess, stderr: () => string): Promise<void> {
+async function waitForGreeting(port: number, child: ChildProcess, stderr: () => string, implicitCa?: string): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`vsftpd exited with ${child.exitCode}: ${stderr()}`);
     const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1');
+      // With implicit TLS the greeting only comes after the handshake.
+      const s = implicitCa === undefined ? connect(port, '127.0.0.1') : tlsConnect({ port, host: '127.0.0.1', ca: implicitCa });
       s.setTimeout(1000, () => {
         s.destroy();
         resolve(false);
@@ -175,18 +177,94 @@ function makeCertificates(dir: string): { caPem: string; cert: string; key: stri
   return { caPem: readFileSync(join(dir, 'ca.pem'), 'utf8'), cert: join(dir, 'server.pem'), key: join(dir, 'server.key') };
 }
 
+/** How the test server is set up. */
+export interface VsftpdOptions {
+  /** Require FTPS for logins and data, with TLS session reuse on data connections (default true). */
+  tls?: boolean;
+  /** Implicit TLS (TLS from the first byte) instead of AUTH TLS; implies `tls`. */
+  implicit?: boolean;
+  /** Cap each transfer at this many bytes per second, so tests can act in the middle of one. */
+  maxRate?: number;
+}
+
 /**
  * Start vsftpd on 127.0.0.1 with a fresh root folder. With `tls` (default true) logins and data
  * must use explicit FTPS with TLS session reuse on data connections, as strict partners do.
  */
-export async function startVsftpd(opts: { tls?: boolean } = {}): Promise<FtpServer> {
+export async function startVsftpd(opts: VsftpdOptions = {}): Promise<FtpServer> {
   ensureDebianPackages(['vsftpd'], [VSFTPD]);
-  const tls = opts.tls ?? true;
+  const tls = (opts.tls ?? true) || opts.implicit === true;
   const pass = prepareUser();
+  // Counted from here (not once vsftpd runs): a second server started meanwhile must reuse
+  // this password instead of replacing it.
+  liveServers++;
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    liveServers--;
+    // No password stays usable once the last server of this process is gone.
+    if (liveServers === 0) spawnSync('usermod', ['-L', TEST_USER]);
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-vsftpd-'));
+  let setup;
+  try {
+    setup = await configure(dir, tls, opts);
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    release();
+    throw e;
+  }
+  const { root, confPath, port, caPem } = setup;
+
+  const child = spawn(VSFTPD, [confPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout?.on('data', (d: Buffer) => (stderr += d.toString()));
+
+  const stop = async () => {
+    if (children.has(child)) {
+      children.delete(child);
+      if (child.pid !== undefined && child.exitCode === null) {
+        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        killAll([...descendants(child.pid), child.pid]);
+        await exited;
+      }
+    }
+    release();
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  try {
+    await waitForGreeting(port, child, () => stderr, opts.implicit ? caPem : undefined);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return {
+    host: '127.0.0.1',
+    port,
+    user: TEST_USER,
+    password: pass,
+    caPem,
+    root,
+    tls,
+    killSessions: () => {
+      if (child.pid !== undefined) killAll(descendants(child.pid));
+    },
+    stop,
+  };
+}
+
+/** Folders, certificates and vsftpd.conf for one server inside `dir`. */
+async function configure(
+  dir: string,
+  tls: boolean,
+  opts: VsftpdOptions,
+): Promise<{ root: string; confPath: string; port: number; caPem: string }> {
   const uid = Number(run('id', ['-u', TEST_USER]).trim());
   const gid = Number(run('id', ['-g', TEST_USER]).trim());
-
-  const dir = mkdtempSync(join(tmpdir(), 'ferry-vsftpd-'));
   // The session runs as the test user and must be able to reach `root` inside the temp folder.
   chmodSync(dir, 0o711);
   const root = join(dir, 'root');
@@ -245,49 +323,13 @@ export async function startVsftpd(opts: { tls?: boolean } = {}): Promise<FtpServ
       'ssl_tlsv1=YES',
       'ssl_ciphers=HIGH',
     );
+    if (opts.implicit) conf.push('implicit_ssl=YES');
   }
+  if (opts.maxRate) conf.push(`local_max_rate=${Math.round(opts.maxRate)}`);
+  // FERRY_VSFTPD_LOG=<file>: the protocol and TLS log, for debugging a failing test.
+  const debugLog = process.env.FERRY_VSFTPD_LOG;
+  if (debugLog) conf.push('xferlog_enable=YES', 'xferlog_std_format=NO', `vsftpd_log_file=${debugLog}`, 'log_ftp_protocol=YES', 'debug_ssl=YES');
   const confPath = join(dir, 'vsftpd.conf');
   writeFileSync(confPath, conf.join('\n') + '\n');
-
-  const child = spawn(VSFTPD, [confPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  liveServers++;
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.stdout?.on('data', (d: Buffer) => (stderr += d.toString()));
-
-  const stop = async () => {
-    if (children.has(child)) {
-      children.delete(child);
-      liveServers--;
-      if (child.pid !== undefined && child.exitCode === null) {
-        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-        killAll([...descendants(child.pid), child.pid]);
-        await exited;
-      }
-      // No password stays usable once the last server of this process is gone.
-      if (liveServers === 0) spawnSync('usermod', ['-L', TEST_USER]);
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-
-  try {
-    await waitForGreeting(port, child, () => stderr);
-  } catch (e) {
-    await stop();
-    throw e;
-  }
-  return {
-    host: '127.0.0.1',
-    port,
-    user: TEST_USER,
-    password: pass,
-    caPem: certs?.caPem ?? '',
-    root,
-    tls,
-    killSessions: () => {
-      if (child.pid !== undefined) killAll(descendants(child.pid));
-    },
-    stop,
-  };
+  return { root, confPath, port, caPem: certs?.caPem ?? '' };
 }

@@ -76,7 +76,7 @@ if (skip) {
         )) as { rows: Array<{ table_name: string }> };
         assert.deepEqual(
           res.rows.map((r) => r.table_name),
-          ['ferry_attempts', 'ferry_deliveries', 'ferry_files', 'ferry_instances', 'ferry_migrations'],
+          ['ferry_attempts', 'ferry_deliveries', 'ferry_files', 'ferry_inbox', 'ferry_instances', 'ferry_migrations', 'ferry_sightings'],
         );
         const count = (await admin!.raw('select count(*)::int as n from ??.ferry_instances', [schema])) as {
           rows: Array<{ n: number }>;

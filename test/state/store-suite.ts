@@ -73,7 +73,7 @@ export function defineStateStoreSuite(name: string, fixture: StoreFixture): void
           } finally {
             await second.close();
           }
-          assert.deepEqual(await db.migrationVersions(), [1]);
+          assert.deepEqual(await db.migrationVersions(), [1, 2]);
         } finally {
           await db.dispose();
         }
@@ -84,7 +84,7 @@ export function defineStateStoreSuite(name: string, fixture: StoreFixture): void
         const opened = await Promise.allSettled([db.open(), db.open(), db.open()]);
         try {
           for (const r of opened) assert.equal(r.status, 'fulfilled', r.status === 'rejected' ? String(r.reason) : '');
-          assert.deepEqual(await db.migrationVersions(), [1]);
+          assert.deepEqual(await db.migrationVersions(), [1, 2]);
         } finally {
           await Promise.all(opened.map((r) => (r.status === 'fulfilled' ? r.value.close() : undefined)));
           await db.dispose();
@@ -447,6 +447,58 @@ export function defineStateStoreSuite(name: string, fixture: StoreFixture): void
             StateError,
           );
           await assert.rejects(s!.finishAttempt(424242, 'succeeded'), StateError);
+        });
+      });
+    });
+
+    describe('inbox and sightings', () => {
+      it('records received files, updates them, and finds them by sha256, remote file and instance', async () => {
+        await withStores(fixture, 2, async ([s, other]) => {
+          await s!.acquireLease({ ...lease('run-1', { job: 'settle' }), kind: 'import' });
+          const attempt = await s!.startAttempt('settle', '2026-11-20', 'host:1:abc', false);
+          const rec = await s!.recordInboxFile({
+            attemptId: attempt.id,
+            job: 'settle',
+            businessDate: '2026-11-20',
+            connection: 'bank',
+            remotePath: 'out/settle_20261120.csv',
+            name: 'settle_20261120.csv',
+            size: 6_000_000_000,
+            mtime: 1_795_000_000_123,
+            sha256: SHA,
+            late: true,
+            localPath: 'var/inbox/settle/1-settle_20261120.csv',
+          });
+          assert.equal(rec.status, 'received');
+          assert.equal(rec.size, 6_000_000_000);
+          assert.equal(rec.late, true);
+          assert.equal(rec.rows, null);
+          await s!.updateInboxFile(rec.id, { status: 'ingested', rows: 42, localPath: 'var/archive/settle/2026/11/settle_20261120.csv', error: null });
+          const [bySha] = await other!.inboxBySha('settle', SHA);
+          assert.equal(bySha!.status, 'ingested');
+          assert.equal(bySha!.rows, 42);
+          assert.equal(bySha!.localPath, 'var/archive/settle/2026/11/settle_20261120.csv');
+          assert.ok(bySha!.finishedAt! >= bySha!.receivedAt);
+          assert.equal((await other!.inboxByRemote('settle', 'bank', 'out/settle_20261120.csv', 6_000_000_000, 1_795_000_000_123)).length, 1);
+          assert.equal((await other!.inboxByRemote('settle', 'bank', 'out/settle_20261120.csv', 6_000_000_001, 1_795_000_000_123)).length, 0);
+          assert.equal((await other!.inboxByRemote('settle', 'bank', 'out/settle_20261120.csv', 6_000_000_000, null)).length, 0);
+          assert.deepEqual((await other!.inboxOf('settle', '2026-11-20')).map((r) => r.id), [rec.id]);
+          assert.deepEqual(await other!.inboxBySha('other-job', SHA), []);
+          const [h] = await other!.history('settle', 5);
+          assert.deepEqual(h!.received.map((r) => r.name), ['settle_20261120.csv']);
+          await assert.rejects(s!.updateInboxFile(999_999, { status: 'rejected' }), /no received file/);
+        });
+      });
+
+      it('a sighting keeps its first time while size and mtime stay the same, and restarts when they change', async () => {
+        await withStores(fixture, 1, async ([s]) => {
+          assert.equal(await s!.observe('settle', 'bank', 'a.csv', 10, 100, 1_000), 1_000);
+          assert.equal(await s!.observe('settle', 'bank', 'a.csv', 10, 100, 5_000), 1_000);
+          assert.equal(await s!.observe('settle', 'bank', 'a.csv', 11, 100, 6_000), 6_000);
+          assert.equal(await s!.observe('settle', 'bank', 'a.csv', 11, 200, 7_000), 7_000);
+          assert.equal(await s!.observe('settle', 'bank', 'a.csv', 11, 200, 9_000), 7_000);
+          assert.equal(await s!.observe('settle', 'bank', 'b.csv', 11, null, 9_500), 9_500);
+          assert.equal(await s!.observe('settle', 'bank', 'b.csv', 11, null, 9_900), 9_500);
         });
       });
     });
