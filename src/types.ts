@@ -77,7 +77,10 @@ export interface SftpConnection extends NetworkOptions {
   transfer?: 'fast' | 'stream';
   /** Requests in flight for 'fast' transfers (default 64). */
   concurrency?: number;
-  /** Bytes per request (default 32768; OpenSSH accepts up to 261120). */
+  /**
+   * Bytes per request. Default: what the server announces (`limits@openssh.com`, OpenSSH 8.7+:
+   * up to 261120), else 32768 — the size every SFTP server accepts.
+   */
   chunkSize?: number;
   /** Seconds between SSH keepalives (default 15). */
   keepaliveIntervalMs?: number;
