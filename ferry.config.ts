@@ -9,5 +9,6 @@ export default defineConfig({
   connections: {
     shop: { type: 'database', client: 'sqlite', connection: process.env.SHOP_DB ? env('SHOP_DB') : 'var/shop.sqlite' },
     partner: { type: 'local', root: 'var/partner' },
+    bank: { type: 'local', root: 'var/bank' },
   },
 });

@@ -2,7 +2,7 @@
 // The README's first command: seed the sample SQLite database from fixtures/shop.sql, run every
 // sample job for business date 2026-11-20, and show what was produced and delivered.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -17,7 +17,10 @@ mkdirSync(varDir, { recursive: true });
 const db = new Database(join(varDir, 'shop.sqlite'));
 db.exec(readFileSync(join(root, 'fixtures', 'shop.sql'), 'utf8'));
 db.close();
-console.log('seeded var/shop.sqlite from fixtures/shop.sql\n');
+// The bank's file waits in its outbound folder for the import job.
+mkdirSync(join(varDir, 'bank', 'outbound'), { recursive: true });
+copyFileSync(join(root, 'fixtures', 'bank', 'settle_20261120.csv'), join(varDir, 'bank', 'outbound', 'settle_20261120.csv'));
+console.log('seeded var/shop.sqlite from fixtures/shop.sql, and var/bank/outbound/settle_20261120.csv\n');
 
 function ferryRun(args) {
   console.log(`$ ferry ${args.join(' ')}`);
@@ -26,7 +29,7 @@ function ferryRun(args) {
   return r.status ?? 1;
 }
 
-let status = ferryRun(['--log-format', 'pretty', 'run', 'orders-daily', 'customers-kv', 'payments-jsonl', '--date', '2026-11-20']);
+let status = ferryRun(['--log-format', 'pretty', 'run', 'orders-daily', 'customers-kv', 'payments-jsonl', 'settlements-in', '--date', '2026-11-20']);
 // A second run of the same date does nothing: each instance is sent once.
 ferryRun(['--quiet', 'run', 'orders-daily', '--date', '2026-11-20']);
 ferryRun(['status', '--days', '3']);
@@ -47,4 +50,11 @@ if (existsSync(partner)) {
     process.stdout.write(readFileSync(orders, 'utf8').replace(/\r\n/g, '\u21b5\n'));
   }
 } else status ||= 1;
+
+const shop = new Database(join(varDir, 'shop.sqlite'), { readonly: true });
+console.log('\nrows the import job loaded into var/shop.sqlite (settlements):');
+for (const r of shop.prepare('select settlement_id, merchant, amount, settled_at from settlements order by settlement_id').all()) {
+  console.log(`  ${r.settlement_id}  ${r.merchant}  ${r.amount}  ${r.settled_at}`);
+}
+shop.close();
 process.exitCode = status;
