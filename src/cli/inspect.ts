@@ -22,7 +22,7 @@ export function registerInspect(program: Command, globals: () => GlobalOptions):
       if (g.json) return printJson({ jobs });
       printLines(
         table(
-          ['JOB', 'KIND', 'SCHEDULE', 'NEXT DUE', 'SOURCE', 'DELIVER TO', 'FILE'],
+          ['JOB', 'KIND', 'SCHEDULE', 'NEXT DUE', 'FROM', 'TO', 'FILE'],
           jobs.map((j) => [j.job, j.kind, j.schedule ?? '-', j.nextDue ?? '-', j.source, j.destinations.join(', ') || '(archive only)', j.file]),
         ),
       );
