@@ -1,6 +1,8 @@
 /**
- * `npm run bench`: how fast ferry exports compared with the databases' own CSV tools, and how
- * much memory it needs. See BENCHMARKS.md for the method and the last recorded figures.
+ * `npm run bench`: how fast ferry exports compared with the databases' own CSV tools, how fast
+ * its transports move a file compared with OpenSSH sftp and curl (bench/transfers.ts), how fast
+ * it ingests a CSV compared with psql \copy and the sqlite3 shell (bench/ingest.ts), and how much
+ * memory each needs. See BENCHMARKS.md for the method and the last recorded figures.
  *
  * One run:
  *   1. fills a PostgreSQL table (schema `ferry_bench`) and a SQLite file with the same ten mixed
@@ -24,7 +26,11 @@
  *   FERRY_BENCH_KEEP=1   keep the PostgreSQL table for the next run (it is reused when its data
  *                        version and row count match); by default it is dropped at the end
  *   FERRY_BENCH_PROFILE=0  skip the CPU profiles
- *   FERRY_BENCH_ONLY     'pg' or 'sqlite' to run one database only
+ *   FERRY_BENCH_ONLY     parts to run, comma-separated: 'export', 'transfer', 'ingest', 'pg'
+ *                        (PostgreSQL export and ingest), 'sqlite' (SQLite export and ingest);
+ *                        the union of the named parts runs. Default: everything
+ *   FERRY_BENCH_TRANSFER_MIB  size of the transfer test file (default 1024)
+ *   FERRY_BENCH_INGEST_ROWS   rows of the ingest CSV (default FERRY_BENCH_ROWS, else 1000000)
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -46,9 +52,12 @@ import {
   ZONE,
   type Day,
 } from './datasets.js';
+import { runIngest } from './ingest.js';
 import { checkGnuTime, fileFacts, median, Timer, type Timed } from './measure.js';
+import type { PartContext } from './parts.js';
 import { readProfileDir, summarizeProfile } from './profile.js';
 import { fixed, grouped, markdownTable, mib, textTable, type Cell } from './report.js';
+import { runTransfers } from './transfers.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const ferryBin = join(repoRoot, 'bin', 'ferry');
@@ -58,7 +67,23 @@ const REPEAT = positiveInt('FERRY_BENCH_REPEAT', 3);
 const BIG_ROWS = positiveInt('FERRY_BENCH_ROWS', 1_000_000);
 const KEEP = process.env.FERRY_BENCH_KEEP === '1';
 const PROFILE = process.env.FERRY_BENCH_PROFILE !== '0';
-const ONLY = process.env.FERRY_BENCH_ONLY;
+const PARTS = ['export', 'transfer', 'ingest', 'pg', 'sqlite'];
+const ONLY = (process.env.FERRY_BENCH_ONLY ?? '')
+  .split(',')
+  .map((p) => p.trim())
+  .filter(Boolean);
+for (const p of ONLY) {
+  if (!PARTS.includes(p)) throw new Error(`FERRY_BENCH_ONLY: unknown part ${JSON.stringify(p)}; use ${PARTS.join(', ')} (comma-separated)`);
+}
+const only = (...parts: string[]) => ONLY.length === 0 || parts.some((p) => ONLY.includes(p));
+/** Which parts run: the union of what FERRY_BENCH_ONLY names. */
+const RUN = {
+  exportPg: only('export', 'pg'),
+  exportSqlite: only('export', 'sqlite'),
+  transfer: only('transfer'),
+  ingestPg: only('ingest', 'pg'),
+  ingestSqlite: only('ingest', 'sqlite'),
+};
 /** No single case should come near this; it only stops a hung export from hanging the bench. */
 const TIMEOUT_SECONDS = 600;
 
@@ -348,19 +373,51 @@ interface Outcome {
 const problems: string[] = [];
 const out = (line = '') => process.stdout.write(line + '\n');
 
+/** Stoppers of what the transfer and ingest parts started (servers); run by cleanup(). */
+const partCleanups: Array<() => Promise<void>> = [];
+/** Whether the export part touched PostgreSQL (then cleanup drops its schema). */
+let exportPgUsed = false;
+
 async function main(): Promise<void> {
   checkGnuTime();
   const started = Date.now();
   const load0 = loadavg();
-  out(`ferry export benchmark — ${new Date().toISOString()}`);
+  out(`ferry benchmark — ${new Date().toISOString()}`);
   out(`machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}`);
-  out(`rows: ${grouped(big.rows)} on ${big.date}, ${grouped(small.rows)} on ${small.date} (zone ${ZONE}); ${REPEAT} repetitions, median time, max RSS`);
+  out(`parts: ${Object.entries(RUN).filter(([, v]) => v).map(([k]) => k).join(', ')}`);
   out(`temp folder: ${dir}`);
+  if (RUN.exportPg || RUN.exportSqlite) await runExport();
+
+  const ctx: PartContext = { timer, dir, repoRoot, repeat: REPEAT, profile: PROFILE, out, cleanups: partCleanups };
+  // Each part reports its own failures; a crash of one part must not skip the next.
+  const part = async (name: string, fn: () => Promise<string[]>) => {
+    try {
+      problems.push(...(await fn()));
+    } catch (e) {
+      problems.push(`the ${name} part crashed: ${(e as Error).stack ?? String(e)}`);
+      out(problems[problems.length - 1]);
+    }
+  };
+  if (RUN.transfer) await part('transfer', () => runTransfers(ctx));
+  if (RUN.ingestPg || RUN.ingestSqlite) {
+    await part('ingest', () => runIngest(ctx, { pgUrl: PG_URL, pg: RUN.ingestPg, sqlite: RUN.ingestSqlite, ferryBin }));
+  }
+
+  const load1 = loadavg();
+  out();
+  out(`load average (1 min) at start ${load0[0]!.toFixed(2)}, at end ${load1[0]!.toFixed(2)}; total ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+
+/** The export part: ferry run vs psql \copy and the sqlite3 shell. */
+async function runExport(): Promise<void> {
+  out();
+  out(`== Export: ${grouped(big.rows)} rows on ${big.date}, ${grouped(small.rows)} on ${small.date} (zone ${ZONE}); ${REPEAT} repetitions, median time, max RSS ==`);
   writeProject();
 
   const cases: CaseDef[] = [];
   let pgReady = false;
-  if (ONLY !== 'sqlite') {
+  if (RUN.exportPg) {
+    exportPgUsed = true;
     try {
       const s = await setupPg(PG_URL, ds);
       pgReady = true;
@@ -371,7 +428,7 @@ async function main(): Promise<void> {
       out(problems[problems.length - 1]);
     }
   }
-  if (ONLY !== 'pg') {
+  if (RUN.exportSqlite) {
     const s = setupSqlite(join(project, 'data', 'bench.sqlite'), ds);
     out(`SQLite ${s.version} (sqlite3 shell): file created in ${s.seconds.toFixed(1)} s`);
     cases.push(...sqliteCases());
@@ -400,9 +457,6 @@ async function main(): Promise<void> {
 
   const profiles = PROFILE ? runProfiles(pgReady) : [];
   report(outcomes, profiles);
-  const load1 = loadavg();
-  out();
-  out(`load average (1 min) at start ${load0[0]!.toFixed(2)}, at end ${load1[0]!.toFixed(2)}; total ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -419,7 +473,7 @@ interface ProfileRun {
  * disk), and "(garbage collector)" is the cost of the objects built per row.
  */
 function runProfiles(pgReady: boolean): ProfileRun[] {
-  const jobs = [...(pgReady ? ['pg-default', 'pg-general'] : []), ...(ONLY !== 'pg' ? ['sqlite'] : [])];
+  const jobs = [...(pgReady ? ['pg-default', 'pg-general'] : []), ...(RUN.exportSqlite ? ['sqlite'] : [])];
   const runs: ProfileRun[] = [];
   for (const job of jobs) {
     clearOutputs();
@@ -615,8 +669,10 @@ function report(outcomes: Map<string, Outcome>, profiles: ProfileRun[]): void {
 // ---------------------------------------------------------------------------------------------
 
 async function cleanup(): Promise<void> {
+  // Servers first: their folders and processes must go even when removing files fails.
+  for (const stop of partCleanups.splice(0)) await stop().catch((e: Error) => out(`cleanup: ${e.message}`));
   rmSync(dir, { recursive: true, force: true });
-  if (!KEEP && ONLY !== 'sqlite') {
+  if (!KEEP && exportPgUsed) {
     await dropPg(PG_URL).catch((e: Error) => out(`could not drop the bench schema: ${e.message}`));
   }
 }
@@ -633,7 +689,7 @@ try {
   problems.push(`the bench crashed: ${(e as Error).stack ?? String(e)}`);
 } finally {
   await cleanup();
-  if (KEEP) out(`kept PostgreSQL schema ferry_bench for the next run (FERRY_BENCH_KEEP=1)`);
+  if (KEEP && exportPgUsed) out(`kept PostgreSQL schema ferry_bench for the next run (FERRY_BENCH_KEEP=1)`);
 }
 if (problems.length) {
   out();

@@ -29,7 +29,38 @@ export class LocalDate {
  * `text` is `yyyy-MM-ddTHH:mm:ss` with an optional fraction of up to 9 digits.
  */
 export class WallTime {
-  constructor(readonly text: string) {}
+  // Private fields on purpose: they are a cache of `text`, not part of the value, and
+  // deepEqual/deepStrictEqual ignore them, so a WallTime an adapter parsed still equals
+  // `new WallTime(sameText)`.
+  readonly #localSeconds: number;
+  readonly #fraction: string;
+
+  /**
+   * `localSeconds` and `fraction` may be given by a creator that has just parsed `text` (an
+   * adapter reading a million timestamps), so the encoder does not parse the text again. They
+   * must describe `text` exactly and be given only for a real calendar date: `localSeconds` is
+   * days since 1970-01-01 · 86400 + second of the day, `fraction` the digits after the point
+   * without trailing zeros.
+   */
+  constructor(
+    readonly text: string,
+    localSeconds = Number.NaN,
+    fraction = '',
+  ) {
+    this.#localSeconds = localSeconds;
+    this.#fraction = fraction;
+  }
+
+  /** The parsed wall time as {@link WallTime.constructor} describes it, or NaN when not known. */
+  get localSeconds(): number {
+    return this.#localSeconds;
+  }
+
+  /** Fraction digits without trailing zeros; meaningful only when {@link localSeconds} is known. */
+  get fraction(): string {
+    return this.#fraction;
+  }
+
   toString(): string {
     return this.text;
   }

@@ -97,7 +97,9 @@ export class Session {
     if (cached) return cached;
     const conn = this.project.config.connections[name];
     if (!conn) throw new ConfigError([`no connection '${name}' in the config`]);
-    const p = Promise.resolve().then(() => openTransport(name, conn, { projectDir: this.project.dir, log: this.log.child({ connection: name }) }));
+    // openTransport is async (it imports the sftp/ftp module on demand); the promise is cached so
+    // concurrent callers share one transport.
+    const p = openTransport(name, conn, { projectDir: this.project.dir, log: this.log.child({ connection: name }) });
     this.transports.set(name, p);
     return p;
   }

@@ -51,12 +51,88 @@ export function parseDate(text: string): LocalDate | BadValue {
 
 /** `yyyy-MM-dd[ T]HH:mm:ss[.f]` as a WallTime with `T` and trailing fraction zeros removed. */
 export function parseWallTime(text: string): WallTime | BadValue {
+  return parsePlainWallTime(text) ?? regexWallTime(text);
+}
+
+/** The reference implementation of {@link parseWallTime}; the fast parser must agree with it. */
+function regexWallTime(text: string): WallTime | BadValue {
   const m = WALL_RE.exec(text);
   if (!m || !inRange(m[2]!, m[3]!, m[4], m[5], m[6]) || m[1] === '0000') {
     return new BadValue(text, 'not a timestamp in years 0001-9999');
   }
   const f = trimFraction(m[7]);
   return new WallTime(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}${f ? '.' + f : ''}`);
+}
+
+/** Value of the decimal digit at `i`, or -1 when it is not an ASCII digit (what `\d` matches). */
+function digitAt(text: string, i: number): number {
+  const c = text.charCodeAt(i) - 48;
+  return c >= 0 && c <= 9 ? c : -1;
+}
+
+/** The two-digit number at `i`, or -1. */
+function twoDigits(text: string, i: number): number {
+  const a = digitAt(text, i);
+  const b = digitAt(text, i + 1);
+  return a < 0 || b < 0 ? -1 : a * 10 + b;
+}
+
+function isLeapYear(y: number): boolean {
+  return y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+}
+
+const MONTH_DAYS = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * {@link parseWallTime} without regexes or substrings, for the one shape databases print
+ * (`yyyy-MM-dd HH:mm:ss[.f]`): every timestamp cell of a large export comes through here. It
+ * also hands the parsed fields to the WallTime so the encoder need not parse the text again.
+ * Returns undefined for anything it does not fully check (then the regex version decides), so it
+ * can only ever accept what WALL_RE with the same range checks accepts. A result other than
+ * undefined also means the text has no UTC offset (parseInstant would return undefined).
+ */
+export function parsePlainWallTime(text: string): WallTime | BadValue | undefined {
+  const len = text.length;
+  if (len < 19 || len === 20 || len > 29) return undefined;
+  const sep = text.charCodeAt(10);
+  if (
+    text.charCodeAt(4) !== 45 /* - */ ||
+    text.charCodeAt(7) !== 45 ||
+    (sep !== 32 /* space */ && sep !== 84) /* T */ ||
+    text.charCodeAt(13) !== 58 /* : */ ||
+    text.charCodeAt(16) !== 58
+  ) {
+    return undefined;
+  }
+  const yHi = twoDigits(text, 0);
+  const yLo = twoDigits(text, 2);
+  const mo = twoDigits(text, 5);
+  const d = twoDigits(text, 8);
+  const h = twoDigits(text, 11);
+  const mi = twoDigits(text, 14);
+  const sec = twoDigits(text, 17);
+  if (yHi < 0 || yLo < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || sec < 0) return undefined;
+  // Fraction: '.' then 1-9 digits up to the end; `end` is after the last non-zero digit.
+  let end = 19;
+  if (len > 19) {
+    if (text.charCodeAt(19) !== 46 /* . */) return undefined;
+    for (let i = 20; i < len; i++) {
+      const c = digitAt(text, i);
+      if (c < 0) return undefined;
+      if (c !== 0) end = i + 1;
+    }
+  }
+  const y = yHi * 100 + yLo;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59 || y === 0) {
+    return new BadValue(text, 'not a timestamp in years 0001-9999');
+  }
+  // Same text as the regex version builds: 'T', fraction without trailing zeros ('' drops the '.').
+  const canonical = sep === 84 && end === len ? text : `${text.slice(0, 10)}T${text.slice(11, end)}`;
+  const fraction = end > 19 ? text.slice(20, end) : '';
+  // A day past the month's end (Feb 30) passes the range check above like it does in the regex
+  // version, but it is no real time: leave it unparsed so the encoder reports it as before.
+  if (d > (mo === 2 && isLeapYear(y) ? 29 : MONTH_DAYS[mo]!)) return new WallTime(canonical);
+  return new WallTime(canonical, daysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec, fraction);
 }
 
 /** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */

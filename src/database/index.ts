@@ -6,14 +6,13 @@
  */
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import knexFactory from 'knex';
 import type { Knex } from 'knex';
 import { ConfigError, DatabaseError } from '../errors.js';
 import type { DatabaseConnection } from '../types.js';
-import { MysqlDatabase, mysqlTypeCast } from './mysql.js';
-import { PG_TYPES, PgDatabase } from './pg.js';
-import { SqliteDatabase } from './sqlite.js';
 import type { Dialect, SourceDatabase } from './types.js';
+// Type-only: these load nothing at run time (the adapters are imported in openDatabase).
+import type { mysqlTypeCast } from './mysql.js';
+import type { PG_TYPES } from './pg.js';
 
 export type { BindValue, CsvExportOptions, Dialect, QueryOptions, RowStream, SourceDatabase } from './types.js';
 export { bindNamed, inlineNamed } from './params.js';
@@ -74,19 +73,19 @@ function sqliteConfig(opts: OpenDatabaseOptions): Knex.Config {
   return { client: 'better-sqlite3', connection: { filename }, useNullAsDefault: true, log: quietLog };
 }
 
-function pgConfig(opts: OpenDatabaseOptions): Knex.Config {
+function pgConfig(opts: OpenDatabaseOptions, types: typeof PG_TYPES): Knex.Config {
   const c = opts.connection;
   const base = typeof c === 'string' ? { connectionString: c } : { ...c };
   return {
     client: 'pg',
     // Per-connection parsers: the global pg.types would change pg for the whole process.
-    connection: { application_name: 'ferry', ...base, types: PG_TYPES } as Knex.PgConnectionConfig,
+    connection: { application_name: 'ferry', ...base, types } as Knex.PgConnectionConfig,
     pool: { min: 0, max: 4 },
     log: quietLog,
   };
 }
 
-function mysqlConfig(opts: OpenDatabaseOptions): Knex.Config {
+function mysqlConfig(opts: OpenDatabaseOptions, typeCast: typeof mysqlTypeCast): Knex.Config {
   const c = opts.connection;
   const base = typeof c === 'string' ? { uri: c } : { ...c };
   return {
@@ -97,7 +96,7 @@ function mysqlConfig(opts: OpenDatabaseOptions): Knex.Config {
       supportBigNumbers: true,
       bigNumberStrings: true,
       jsonStrings: true,
-      typeCast: mysqlTypeCast,
+      typeCast,
     } as unknown as Knex.MySql2ConnectionConfig,
     pool: { min: 0, max: 4 },
     log: quietLog,
@@ -108,23 +107,37 @@ function mysqlConfig(opts: OpenDatabaseOptions): Knex.Config {
  * Open a source database. Nothing connects yet except for SQLite's file check; the first query
  * (or `ping()`) connects and reports connection problems as {@link DatabaseError}.
  * Always `close()` it: the pool keeps the process alive until then.
+ *
+ * knex and the adapter modules (with their drivers, pg-query-stream and pg-copy-streams) are
+ * imported here, on first use, rather than at the top: each costs several MiB of heap and tens
+ * of milliseconds of start-up, and a command uses at most the dialects its jobs name (often
+ * none, e.g. `list`). Config errors are still reported before anything is loaded.
  */
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<SourceDatabase> {
   const dialect = dialectOf(opts.client);
   let config: Knex.Config;
+  let Adapter: new (name: string, knex: Knex) => SourceDatabase;
   switch (dialect) {
     case 'sqlite':
       config = sqliteConfig(opts);
+      Adapter = (await import('./sqlite.js')).SqliteDatabase;
       break;
-    case 'pg':
-      config = pgConfig(opts);
+    case 'pg': {
+      const pg = await import('./pg.js');
+      config = pgConfig(opts, pg.PG_TYPES);
+      Adapter = pg.PgDatabase;
       break;
-    case 'mysql':
-      config = mysqlConfig(opts);
+    }
+    case 'mysql': {
+      const mysql = await import('./mysql.js');
+      config = mysqlConfig(opts, mysql.mysqlTypeCast);
+      Adapter = mysql.MysqlDatabase;
       break;
+    }
     default:
       throw new ConfigError([`connections.${opts.name}.client: unknown database client ${JSON.stringify(opts.client)}`]);
   }
+  const { default: knexFactory } = await import('knex');
   let knex: Knex;
   try {
     knex = knexFactory(config);
@@ -133,12 +146,5 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<SourceDat
       cause: e,
     });
   }
-  switch (dialect) {
-    case 'sqlite':
-      return new SqliteDatabase(opts.name, knex);
-    case 'pg':
-      return new PgDatabase(opts.name, knex);
-    case 'mysql':
-      return new MysqlDatabase(opts.name, knex);
-  }
+  return new Adapter(opts.name, knex);
 }

@@ -11,7 +11,7 @@ import type { Knex } from 'knex';
 import { DatabaseError, isFerryError } from '../errors.js';
 import { Decimal, LocalDate } from '../values.js';
 import type { SourceColumn, SourceType, Value } from '../values.js';
-import { BadValue, checkZone, parseInstant, parseWallTime, plainNumberText, toBytes } from './convert.js';
+import { BadValue, checkZone, parseInstant, parsePlainWallTime, parseWallTime, plainNumberText, toBytes } from './convert.js';
 import { bindNamed } from './params.js';
 import { Ingester } from './ingest.js';
 import { sqliteIngest } from './ingest-sqlite.js';
@@ -72,6 +72,10 @@ function converter(type: SourceType): Convert {
     case 'timestamp':
       return (v) => {
         if (typeof v !== 'string') return asIs(v);
+        // Most cells are plain `yyyy-MM-dd HH:mm:ss` text: decided in one pass without regexes,
+        // and such text has no offset, so trying parseInstant first would only fail.
+        const plain = parsePlainWallTime(v);
+        if (plain !== undefined) return plain instanceof BadValue ? v : plain;
         const instant = parseInstant(v);
         if (instant && !(instant instanceof BadValue)) return instant;
         const wall = parseWallTime(v);

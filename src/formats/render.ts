@@ -140,8 +140,14 @@ function makeCoercions(column: ResolvedColumn, clock: ZoneClock): Coercions {
         return instantText(value.epochSeconds, fraction);
       }
       let text: string | undefined;
-      if (value instanceof WallTime) text = value.text;
-      else if (typeof value === 'string') text = value;
+      if (value instanceof WallTime) {
+        // Adapters hand over the fields they already parsed; only text-only WallTimes are parsed here.
+        const local = value.localSeconds;
+        if (!Number.isNaN(local)) {
+          return fmt === undefined ? clock.formatWall(local, value.fraction) : instantText(clock.wallToEpoch(local), value.fraction);
+        }
+        text = value.text;
+      } else if (typeof value === 'string') text = value;
       else if (value instanceof LocalDate) {
         // A date in a timestamp column means its midnight in the zone.
         const days = parseDateText(value.text);
@@ -150,6 +156,7 @@ function makeCoercions(column: ResolvedColumn, clock: ZoneClock): Coercions {
       if (text !== undefined) {
         const parsed = parseTimestampText(text);
         if (parsed) {
+          if (parsed.offsetSeconds === null && fmt === undefined) return clock.formatWall(parsed.localSeconds, parsed.fraction);
           const epoch =
             parsed.offsetSeconds === null ? clock.wallToEpoch(parsed.localSeconds) : parsed.localSeconds - parsed.offsetSeconds;
           return instantText(epoch, parsed.fraction);

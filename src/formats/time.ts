@@ -152,6 +152,15 @@ export class ZoneClock {
   private readonly offsetTexts = new Map<number, string>();
   private lastDays = Number.NaN;
   private lastDayText = '';
+  /** The last UTC hour asked for whose offset is uniform, and that offset: rows come in time order. */
+  private lastHour = Number.NaN;
+  private lastHourOffset = 0;
+  /**
+   * A wall-clock hour (local seconds / 3600) in which every wall time resolves with one offset
+   * (no transition near it), with that offset and its text; see {@link formatWall}.
+   */
+  private wallHour = Number.NaN;
+  private wallHourOffsetText = '';
 
   /** @throws ConfigError when `timezone` is not a zone luxon (ICU) knows. */
   constructor(readonly timezone: string) {
@@ -172,9 +181,9 @@ export class ZoneClock {
     return Math.round(minutes * 60);
   }
 
-  /** Offset in seconds at an instant, from the per-hour cache when no transition is near. */
-  offsetAt(epochSeconds: number): number {
-    const hour = Math.floor(epochSeconds / 3600);
+  /** The offset of a whole UTC hour (epoch seconds / 3600), or NaN when it changes inside the hour. */
+  private hourOffset(hour: number): number {
+    if (hour === this.lastHour) return this.lastHourOffset;
     let cached = this.hourOffsets.get(hour);
     if (cached === undefined) {
       // Zones change offset at most once within an hour, so equal ends mean one offset throughout.
@@ -183,6 +192,16 @@ export class ZoneClock {
       if (this.hourOffsets.size >= 100_000) this.hourOffsets.clear();
       this.hourOffsets.set(hour, cached);
     }
+    if (!Number.isNaN(cached)) {
+      this.lastHour = hour;
+      this.lastHourOffset = cached;
+    }
+    return cached;
+  }
+
+  /** Offset in seconds at an instant, from the per-hour cache when no transition is near. */
+  offsetAt(epochSeconds: number): number {
+    const cached = this.hourOffset(Math.floor(epochSeconds / 3600));
     return Number.isNaN(cached) ? this.exactOffset(epochSeconds) : cached;
   }
 
@@ -204,6 +223,63 @@ export class ZoneClock {
     return early;
   }
 
+  /**
+   * Canonical text of a wall time read in this zone: exactly
+   * `formatInstant(wallToEpoch(localSeconds), fraction)`, but without resolving the wall time
+   * again for every value. When a whole wall-clock hour resolves with one offset, every wall time
+   * in it is that offset's instant and prints as its own fields plus the offset, so the hour's
+   * offset is remembered; near a transition each value goes the long way.
+   */
+  formatWall(localSeconds: number, fraction: string): string {
+    const hour = Math.floor(localSeconds / 3600);
+    if (hour !== this.wallHour && !this.rememberWallHour(hour)) {
+      return this.formatInstant(this.wallToEpoch(localSeconds), fraction);
+    }
+    return this.localText(localSeconds, this.wallHourOffsetText, fraction);
+  }
+
+  /**
+   * Whether every wall time of `hour` resolves to `local - after` in {@link wallToEpoch} with the
+   * same `after` and formats back to the same fields; if so, remember it. That holds when the UTC
+   * hour a day later (where `after` is read) has one offset, and every UTC hour the instants
+   * `local - after` fall into has that same offset (then the `late` choice always stands).
+   */
+  private rememberWallHour(hour: number): boolean {
+    const start = hour * 3600;
+    // wallToEpoch also reads the offset a day earlier: read it too, so a time out of the zone
+    // rules' range fails here exactly as it fails there.
+    this.hourOffset(hour - 24);
+    const after = this.hourOffset(hour + 24);
+    if (Number.isNaN(after)) return false;
+    const last = Math.floor((start + 3599 - after) / 3600);
+    for (let h = Math.floor((start - after) / 3600); h <= last; h++) {
+      if (this.hourOffset(h) !== after) return false;
+    }
+    this.wallHour = hour;
+    this.wallHourOffsetText = this.offsetTextOf(after);
+    return true;
+  }
+
+  private offsetTextOf(offset: number): string {
+    let off = this.offsetTexts.get(offset);
+    if (off === undefined) {
+      off = offsetText(offset);
+      this.offsetTexts.set(offset, off);
+    }
+    return off;
+  }
+
+  /** `yyyy-MM-ddTHH:mm:ss[.fraction]` of local seconds, followed by the offset text. */
+  private localText(local: number, off: string, fraction: string): string {
+    const days = Math.floor(local / SECONDS_PER_DAY);
+    const sod = local - days * SECONDS_PER_DAY;
+    const h = Math.floor(sod / 3600);
+    const rest = sod - h * 3600;
+    const mi = Math.floor(rest / 60);
+    const time = `${PAD2[h]}:${PAD2[mi]}:${PAD2[rest - mi * 60]}`;
+    return fraction ? `${this.dayText(days)}T${time}.${fraction}${off}` : `${this.dayText(days)}T${time}${off}`;
+  }
+
   /** `yyyy-MM-dd` of a day number, remembering the last one (rows tend to share a day). */
   dayText(days: number): string {
     if (days !== this.lastDays) {
@@ -216,19 +292,7 @@ export class ZoneClock {
   /** Canonical text of an instant: local date and time in this zone, fraction, `±HH:MM`. */
   formatInstant(epochSeconds: number, fraction: string): string {
     const offset = this.offsetAt(epochSeconds);
-    const local = epochSeconds + offset;
-    const days = Math.floor(local / SECONDS_PER_DAY);
-    const sod = local - days * SECONDS_PER_DAY;
-    const h = Math.floor(sod / 3600);
-    const rest = sod - h * 3600;
-    const mi = Math.floor(rest / 60);
-    let off = this.offsetTexts.get(offset);
-    if (off === undefined) {
-      off = offsetText(offset);
-      this.offsetTexts.set(offset, off);
-    }
-    const time = `${PAD2[h]}:${PAD2[mi]}:${PAD2[rest - mi * 60]}`;
-    return fraction ? `${this.dayText(days)}T${time}.${fraction}${off}` : `${this.dayText(days)}T${time}${off}`;
+    return this.localText(epochSeconds + offset, this.offsetTextOf(offset), fraction);
   }
 
   /** The local calendar day (days since 1970-01-01) of an instant in this zone. */

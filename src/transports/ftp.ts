@@ -38,19 +38,6 @@ const LOCAL_CHUNK = 1 << 20;
 /** See lateEmptySource(). */
 const EMPTY_UPLOAD_SETTLE_MS = 50;
 
-/** Network error codes that heal by trying again later. */
-const TRANSIENT_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'EAI_AGAIN',
-  'ERR_STREAM_PREMATURE_CLOSE',
-]);
 /** Local file-system error codes that do not heal by waiting. */
 const LOCAL_CODES = new Set(['ENOSPC', 'EDQUOT', 'EACCES', 'EPERM', 'EROFS', 'ENOENT', 'EISDIR', 'ENOTDIR', 'EMFILE']);
 
@@ -316,12 +303,12 @@ class FtpTransport implements Transport {
       client.close();
       return new TransferError(`${target}: ${message}`, { cause: e });
     }
-    // Everything else is the connection failing under us: reset, refused, closed by the
-    // server, "Client is closed because …". basic-ftp has already closed the client for
-    // these; closing again is harmless and makes sure the next operation reconnects.
+    // Everything else is the connection failing under us: ECONNRESET, ECONNREFUSED, EPIPE,
+    // "Server closed connection unexpectedly", "Client is closed because …". basic-ftp has
+    // already closed the client for these; closing again is harmless and makes sure the next
+    // operation reconnects. Only a host name that does not exist will not heal by waiting.
     client.close();
-    const permanent = code === 'ENOTFOUND';
-    return new TransferError(`${target}: ${message}`, { cause: e, transient: !permanent || (code !== undefined && TRANSIENT_CODES.has(code)) });
+    return new TransferError(`${target}: ${message}`, { cause: e, transient: code !== 'ENOTFOUND' });
   }
 
   /** Connection path → absolute server path under the start folder; refuses leaving it. */

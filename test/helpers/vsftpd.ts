@@ -8,16 +8,16 @@
  * - created once with `useradd -M -d / -s /usr/sbin/nologin`, so it can never get a shell. Debian's
  *   /etc/pam.d/vsftpd ends with `pam_shells`, which refuses users whose shell is not listed in
  *   /etc/shells, so nologin is added there once (harmless: nologin users have no usable password);
- * - its password is replaced by a random one once per test process (`chpasswd`) and locked
- *   again when the last server of the process stops, so no fixed or lasting password exists;
+ * - it gets a fresh random password (`chpasswd`) when no test process is using it, and is locked
+ *   again (`usermod -L`) when the last one stops, so no fixed or lasting password exists. Test
+ *   processes that overlap (two people running the suite on one machine) share the password:
+ *   a root-only folder under /run holds it and one marker per live process, under `flock`;
  * - `chroot_local_user` + `local_root` put each login in this server's `root`, which the tests
  *   (running as root) read directly to compare bytes.
- * Caveat: two test processes at the very same moment replace each other's password. Runs are
- * serial in `npm test` (scripts/test.mjs), so this only matters for hand-started parallel runs.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
@@ -145,12 +145,53 @@ let liveServers = 0;
 const children = new Set<ChildProcess>();
 
 // A test that crashes or is interrupted must not leave daemons behind: kill them synchronously
-// on the way out (an 'exit' handler cannot wait for anything).
-process.once('exit', () => {
+// on the way out (an 'exit' handler cannot wait for anything). A signal skips 'exit', so
+// SIGINT/SIGTERM kill them too and are then delivered again with their default action.
+function killChildren(): void {
   for (const c of children) if (c.pid !== undefined) killAll([...descendants(c.pid), c.pid]);
-});
+  children.clear();
+  if (liveServers > 0) {
+    liveServers = 0;
+    try {
+      releaseUser();
+    } catch {
+      /* the next run drops our stale marker */
+    }
+  }
+}
+process.once('exit', killChildren);
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    killChildren();
+    process.kill(process.pid, sig);
+  });
+}
 
-/** Create the login user once, and give it a fresh random password once per process. */
+/** Shared state of the test user across processes (see the header). */
+const SHARED = existsSync('/run') ? '/run/ferry-vsftpd-test' : join(tmpdir(), 'ferry-vsftpd-test');
+
+/**
+ * Run `script` under the shared lock with $D (state folder), $U (user), $P (our pid). Stale
+ * markers of processes that died without stopping are dropped first.
+ */
+function shared(script: string): string {
+  const full = [
+    'set -e',
+    'umask 077',
+    'mkdir -p "$D/pids"',
+    'for f in "$D"/pids/*; do [ -e "$f" ] || continue; kill -0 "${f##*/}" 2>/dev/null || rm -f "$f"; done',
+    script,
+  ].join('\n');
+  const r = spawnSync('flock', [`${SHARED}.lock`, 'sh', '-c', full], {
+    encoding: 'utf8',
+    env: { ...process.env, D: SHARED, U: TEST_USER, P: String(process.pid) },
+    timeout: 60_000,
+  });
+  if (r.status !== 0) throw new Error(`test user setup failed: ${r.stderr || r.error?.message}`);
+  return r.stdout;
+}
+
+/** Create the login user once; join (or start) the group of processes sharing its password. */
 function prepareUser(): string {
   // Home '/': vsftpd 3.0.3 changes into the home folder before it applies `local_root`, and
   // refuses the login when that fails ("500 OOPS: cannot change directory").
@@ -160,10 +201,25 @@ function prepareUser(): string {
   const shells = readFileSync('/etc/shells', 'utf8').split('\n');
   if (!shells.includes(NOLOGIN)) appendFileSync('/etc/shells', `${shells.at(-1) === '' ? '' : '\n'}${NOLOGIN}\n`);
   if (password === undefined || liveServers === 0) {
-    password = randomBytes(18).toString('base64url');
-    run('chpasswd', [], { input: `${TEST_USER}:${password}\n` });
+    const fresh = randomBytes(18).toString('base64url');
+    password = shared(
+      [
+        // Nobody else is using the user: a new password. Otherwise reuse theirs.
+        'if [ -z "$(ls -A "$D/pids")" ] || [ ! -s "$D/password" ]; then',
+        `  printf '%s' '${fresh}' > "$D/password"`,
+        `  printf '%s:%s\\n' "$U" '${fresh}' | chpasswd`,
+        'fi',
+        'touch "$D/pids/$P"',
+        'cat "$D/password"',
+      ].join('\n'),
+    ).trim();
   }
   return password;
+}
+
+/** This process is done with the user: lock it when no other process uses it any more. */
+function releaseUser(): void {
+  shared(['rm -f "$D/pids/$P"', 'if [ -z "$(ls -A "$D/pids")" ]; then usermod -L "$U"; rm -f "$D/password"; fi'].join('\n'));
 }
 
 /** A CA and a server certificate for 127.0.0.1 signed by it, as vsftpd and the tests need them. */
@@ -203,8 +259,7 @@ export async function startVsftpd(opts: VsftpdOptions = {}): Promise<FtpServer> 
     if (released) return;
     released = true;
     liveServers--;
-    // No password stays usable once the last server of this process is gone.
-    if (liveServers === 0) spawnSync('usermod', ['-L', TEST_USER]);
+    if (liveServers === 0) releaseUser();
   };
   const dir = mkdtempSync(join(tmpdir(), 'ferry-vsftpd-'));
   let setup;
