@@ -25,9 +25,8 @@ export function checkSchedule(expr: string): string | undefined {
   }
 }
 
-export function validateExportJob(job: Record<string, unknown>, p: Problems, config: ResolvedConfig): void {
-  unknownKeys(p, '', job, JOB_KEYS);
-  if (job.kind !== undefined && job.kind !== 'export') p.add('kind', `expected 'export' or 'import'`);
+/** Settings every job kind has: description, schedule, business date, maxAttempts. */
+function validateCommon(job: Record<string, unknown>, p: Problems): void {
   optionalString(p, 'description', job.description);
   if (job.schedule !== undefined) {
     if (typeof job.schedule !== 'string') p.add('schedule', `expected a cron expression, got ${describeValue(job.schedule)}`);
@@ -40,6 +39,13 @@ export function validateExportJob(job: Record<string, unknown>, p: Problems, con
   if (bd !== undefined && bd !== 'today' && bd !== 'yesterday' && typeof bd !== 'function') {
     p.add('businessDate', `${describeValue(bd)} is not allowed; expected 'today', 'yesterday' or (now) => DateTime`);
   }
+  optionalPositiveInt(p, 'maxAttempts', job.maxAttempts);
+}
+
+export function validateExportJob(job: Record<string, unknown>, p: Problems, config: ResolvedConfig): void {
+  unknownKeys(p, '', job, JOB_KEYS);
+  if (job.kind !== undefined && job.kind !== 'export') p.add('kind', `expected 'export' or 'import'`);
+  validateCommon(job, p);
 
   // source
   if (!isPlainObject(job.source)) p.add('source', 'is required: { connection, sql }');
@@ -94,7 +100,6 @@ export function validateExportJob(job: Record<string, unknown>, p: Problems, con
         if (d.mkdir !== undefined && typeof d.mkdir !== 'boolean') p.add(`${f}.mkdir`, 'expected true or false');
       });
   }
-  optionalPositiveInt(p, 'maxAttempts', job.maxAttempts);
 }
 
 function validateFormat(fmt: Record<string, unknown>, p: Problems): void {
@@ -170,18 +175,7 @@ export function isGlob(pattern: string): boolean {
 
 export function validateImportJob(job: Record<string, unknown>, p: Problems, config: ResolvedConfig): void {
   unknownKeys(p, '', job, IMPORT_KEYS);
-  optionalString(p, 'description', job.description);
-  if (job.schedule !== undefined) {
-    if (typeof job.schedule !== 'string') p.add('schedule', `expected a cron expression, got ${describeValue(job.schedule)}`);
-    else {
-      const bad = checkSchedule(job.schedule);
-      if (bad) p.add('schedule', bad);
-    }
-  }
-  const bd = job.businessDate;
-  if (bd !== undefined && bd !== 'today' && bd !== 'yesterday' && typeof bd !== 'function') {
-    p.add('businessDate', `${describeValue(bd)} is not allowed; expected 'today', 'yesterday' or (now) => DateTime`);
-  }
+  validateCommon(job, p);
   if (job.deadline !== undefined && (typeof job.deadline !== 'string' || !DEADLINE.test(job.deadline))) {
     p.add('deadline', `${describeValue(job.deadline)} is not a deadline; expected 'HH:mm' (e.g. '09:30') or '+1d HH:mm'`);
   }
@@ -298,5 +292,4 @@ export function validateImportJob(job: Record<string, unknown>, p: Problems, con
     if (!isPlainObject(job.ingest) || typeof job.ingest.run !== 'function') p.add('ingest', 'expected { connection, run: async (rows, trx, ctx) => { … } }');
     else checkDb('ingest.connection', job.ingest.connection);
   }
-  optionalPositiveInt(p, 'maxAttempts', job.maxAttempts);
 }

@@ -33,7 +33,7 @@ import { dayWindow } from './dates.js';
 import { isTempOf } from './deliver.js';
 import { deliverRecorded, verifyArchived, type DeliveryReport } from './outbox.js';
 import type { ReceivedReport } from './receive.js';
-import { holdLease } from './lease.js';
+import { holdLease, reasonNotToRun } from './lease.js';
 import { planExport, type ExportPlan } from './plan.js';
 import type { Session } from './session.js';
 
@@ -227,17 +227,10 @@ export async function runExportInstance(session: Session, job: LoadedExportJob, 
   }
 
   const existing = await state.getInstance(job.name, dateText);
-  if (!opts.force) {
-    if (existing?.status === 'excluded') return result({ outcome: 'excluded', exitCode: ExitCode.ok });
-    if (existing?.status === 'succeeded') return result({ outcome: 'already-done', exitCode: ExitCode.ok });
-    if (existing?.status === 'failed' && existing.failures >= maxAttempts) {
-      log.error({ failures: existing.failures }, 'instance failed too often; an operator must act (ferry run --force)');
-      return result({
-        outcome: 'gave-up',
-        exitCode: ExitCode.failed,
-        error: `failed ${existing.failures} times (maxAttempts ${maxAttempts}); last error: ${existing.lastError ?? 'unknown'}; fix it and run with --force`,
-      });
-    }
+  const skip = opts.force ? undefined : reasonNotToRun(existing, maxAttempts);
+  if (skip) {
+    if (skip.outcome === 'gave-up') log.error({ failures: existing?.failures }, 'instance failed too often; an operator must act (ferry run --force)');
+    return result(skip);
   }
 
   const lease = await holdLease(session, job.name, dateText, 'export', log);

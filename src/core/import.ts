@@ -19,7 +19,7 @@ import type { InboxRecord } from '../state/types.js';
 import { joinPosix, type RemoteEntry, type Transport } from '../transports/index.js';
 import { crashPoint } from './crash.js';
 import type { InstanceOutcome, InstanceResult, RunOptions } from './export.js';
-import { holdLease } from './lease.js';
+import { holdLease, reasonNotToRun } from './lease.js';
 import { renderName, renderPlaceholders, unsafeNameReason } from './naming.js';
 import { discard, inboxDir, receiveFile, writeErrorReport, type ReceivedReport } from './receive.js';
 import { withRetry } from './retry.js';
@@ -119,16 +119,10 @@ export async function runImportInstance(session: Session, job: LoadedImportJob, 
   }
   const existing = await state.getInstance(job.name, dateText);
   const maxAttempts = job.def.maxAttempts ?? session.project.config.maxAttempts;
-  if (!opts.force && !opts.dryRun) {
-    if (existing?.status === 'excluded') return result({ outcome: 'excluded', exitCode: ExitCode.ok });
-    if (existing?.status === 'succeeded') return result({ outcome: 'already-done', exitCode: ExitCode.ok });
-    if (existing?.status === 'failed' && existing.failures >= maxAttempts) {
-      return result({
-        outcome: 'gave-up',
-        exitCode: ExitCode.failed,
-        error: `failed ${existing.failures} times (maxAttempts ${maxAttempts}); last error: ${existing.lastError ?? 'unknown'}; fix it and run with --force`,
-      });
-    }
+  const skip = opts.force || opts.dryRun ? undefined : reasonNotToRun(existing, maxAttempts);
+  if (skip) {
+    if (skip.outcome === 'gave-up') log.error({ failures: existing?.failures }, 'instance failed too often; an operator must act (ferry run --force)');
+    return result(skip);
   }
 
   const lease = opts.dryRun ? undefined : await holdLease(session, job.name, dateText, 'import', log);

@@ -4,7 +4,8 @@
  */
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { JobKind } from '../state/types.js';
+import { ExitCode } from '../errors.js';
+import type { InstanceRecord, JobKind } from '../state/types.js';
 import type { Session } from './session.js';
 
 export interface HeldLease {
@@ -47,4 +48,24 @@ export async function holdLease(session: Session, job: string, businessDate: str
       await state.releaseLease(job, businessDate, session.runId).catch(() => undefined);
     },
   };
+}
+
+/**
+ * Why a run of this instance does nothing, or undefined when it should run: excluded by an
+ * operator, already succeeded, or failed `maxAttempts` times (then only --force runs it).
+ */
+export function reasonNotToRun(
+  existing: InstanceRecord | undefined,
+  maxAttempts: number,
+): { outcome: 'excluded' | 'already-done' | 'gave-up'; exitCode: 0 | 1; error?: string } | undefined {
+  if (existing?.status === 'excluded') return { outcome: 'excluded', exitCode: ExitCode.ok };
+  if (existing?.status === 'succeeded') return { outcome: 'already-done', exitCode: ExitCode.ok };
+  if (existing?.status === 'failed' && existing.failures >= maxAttempts) {
+    return {
+      outcome: 'gave-up',
+      exitCode: ExitCode.failed,
+      error: `failed ${existing.failures} times (maxAttempts ${maxAttempts}); last error: ${existing.lastError ?? 'unknown'}; fix it and run with --force`,
+    };
+  }
+  return undefined;
 }

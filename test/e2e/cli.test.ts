@@ -216,6 +216,30 @@ describe('exit codes', () => {
   });
 });
 
+describe('maxAttempts', () => {
+  test('after maxAttempts failed runs an instance waits for an operator; --force runs it again', async () => {
+    const p = tempProject({ 'ferry.config.ts': CONFIG_TS.replace('retry:', 'maxAttempts: 2, retry:'), 'jobs/orders.ts': ORDERS_JOB_TS });
+    sqliteFromSql(p.path('shop.sqlite'), SHOP_SQL);
+    try {
+      mkdirSync(p.path('partner/in'), { recursive: true });
+      writeFileSync(p.path('partner/in/orders_20261120.csv'), 'not ours\n');
+      for (let i = 0; i < 2; i++) assert.equal((await runFerry(p.dir, ['run', 'orders', '--date', '2026-11-20'])).code, 1);
+      unlinkSync(p.path('partner/in/orders_20261120.csv'));
+      const gaveUp = await runFerry(p.dir, ['--json', 'run', 'orders', '--date', '2026-11-20']);
+      assert.equal(gaveUp.code, 1);
+      const res = (JSON.parse(gaveUp.stdout) as { results: Array<{ outcome: string; error: string }> }).results[0]!;
+      assert.equal(res.outcome, 'gave-up');
+      assert.match(res.error, /failed 2 times \(maxAttempts 2\).*already exists with other content.*run with --force/);
+      assert.ok(!existsSync(p.path('partner/in/orders_20261120.csv')), 'nothing was attempted');
+      const forced = await runFerry(p.dir, ['--json', 'run', 'orders', '--date', '2026-11-20', '--force']);
+      assert.equal(forced.code, 0, forced.stderr);
+      assert.equal(readFileSync(p.path('partner/in/orders_20261120.csv'), 'utf8'), EXPECTED_ORDERS);
+    } finally {
+      p.remove();
+    }
+  });
+});
+
 describe('leases', () => {
   test('a held instance is skipped by cron runs (0) and refused to a forced run (75)', async () => {
     const p = tempProject({ 'ferry.config.ts': CONFIG_TS, 'jobs/orders.ts': ORDERS_JOB_TS });
