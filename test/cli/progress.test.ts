@@ -17,6 +17,7 @@ test('a transfer bar shows percent, bytes, rate and ETA, redrawn in place and cl
   await sleep(350);
   bar.update(5 * 1024 * 1024);
   assert.equal(writes.length, 1);
+  // eslint-disable-next-line no-control-regex -- the terminal escape is what is being checked
   assert.match(writes[0]!, /^\r\x1b\[Kpartner:in\/orders\.csv {2}\[#{12}-{12}\] {2}50% {2}5\.0 MiB\/10\.0 MiB {2}ETA \d+s {2}[\d.]+ (KiB|MiB)\/s$/);
   bar.update(6 * 1024 * 1024);
   assert.equal(writes.length, 1, 'at most ten redraws a second');
