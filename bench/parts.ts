@@ -63,10 +63,10 @@ export async function runInterleaved(ctx: PartContext, cases: CaseDef[]): Promis
       try {
         const s = await c.run();
         o.samples.push(s);
-        ctx.out(`[${rep}/${ctx.repeat}] ${c.id.padEnd(24)} ${s.seconds.toFixed(2).padStart(6)} s ${(s.rssKiB / 1024).toFixed(0).padStart(5)} MiB${s.notes.length ? `  NOTE: ${s.notes.join('; ')}` : ''}`);
+        ctx.out(`[${rep}/${ctx.repeat}] ${c.id.padEnd(28)} ${s.seconds.toFixed(2).padStart(6)} s ${(s.rssKiB / 1024).toFixed(0).padStart(5)} MiB${s.notes.length ? `  NOTE: ${s.notes.join('; ')}` : ''}`);
       } catch (e) {
         const msg = (e as Error).message;
-        ctx.out(`[${rep}/${ctx.repeat}] ${c.id.padEnd(24)} FAILED: ${o.errors.length ? msg.split('\n')[0] : msg}`);
+        ctx.out(`[${rep}/${ctx.repeat}] ${c.id.padEnd(28)} FAILED: ${o.errors.length ? msg.split('\n')[0] : msg}`);
         o.errors.push(msg);
       }
     }

@@ -38,8 +38,9 @@ type Direction = 'upload' | 'download';
 interface TransferCase extends CaseDef {
   proto: Proto;
   direction: Direction;
-  tool: 'native' | 'ferry';
-  /** For ferry cases: the native case of the same protocol and direction. */
+  /** 'diagnostic': a native variant that is nobody's baseline, shown to explain a gap. */
+  tool: 'native' | 'ferry' | 'diagnostic';
+  /** For ferry and diagnostic cases: the native case of the same protocol and direction. */
   baseline?: string;
   /** For ferry cases: the time target as a ratio to the baseline. */
   maxRatio?: number;
@@ -231,7 +232,9 @@ export async function runTransfers(ctx: PartContext): Promise<string[]> {
       }
     };
 
-    const sftpArgs = (batch: string) => [
+    const sftpArgs = (batch: string, fsync = false) => [
+      // -f: fsync each downloaded file, as ferry does; only for the diagnostic case.
+      ...(fsync ? ['-f'] : []),
       '-b', batch,
       // No user or system ssh_config: only the options below apply.
       '-F', '/dev/null',
@@ -276,6 +279,18 @@ export async function runTransfers(ctx: PartContext): Promise<string[]> {
               ? transfer(proto, direction, 'sftp', sftpArgs(direction === 'upload' ? putBatch : getBatch), false)
               : transfer(proto, direction, 'curl', curlArgs(proto, direction), false),
         });
+        if (proto === 'SFTP' && direction === 'download') {
+          // ferry fsyncs every download before it reports it; OpenSSH does so only with -f.
+          cases.push({
+            id: 'sftp-download-native-fsync',
+            label: 'SFTP download: OpenSSH sftp -f -b (get + fsync; diagnostic)',
+            proto,
+            direction,
+            tool: 'diagnostic',
+            baseline: nativeId,
+            run: () => transfer(proto, direction, 'sftp', sftpArgs(getBatch, true), false),
+          });
+        }
         const args = ferryArgs(proto, direction);
         cases.push({
           id: `${proto.toLowerCase()}-${direction}-ferry`,
@@ -349,6 +364,11 @@ function report(ctx: PartContext, cases: TransferCase[], res: Map<string, CaseSu
     const r = ratioOf(c);
     const base = cases.find((x) => x.id === c.baseline)!;
     lines.push(`${r === undefined ? 'FAIL' : verdict(r <= c.maxRatio!)}  time ≤ ${c.maxRatio}× native   ${c.label} vs ${base.label.split(': ')[1]}: ${r === undefined ? 'no ratio (a run failed)' : ratioText(r)}`);
+    const fsynced = res.get('sftp-download-native-fsync')?.seconds;
+    const own = res.get(c.id)?.seconds;
+    if (c.id === 'sftp-download-ferry' && fsynced && own) {
+      lines.push(`info  ${c.label} vs OpenSSH sftp -f (get + fsync, like ferry): ${ratioText(own / fsynced)} (not a target)`);
+    }
   }
   for (const c of cases) {
     if (c.tool !== 'ferry') continue;
@@ -365,5 +385,5 @@ function report(ctx: PartContext, cases: TransferCase[], res: Map<string, CaseSu
   out();
   for (const l of markdownTable(head, rows)) out(l);
   out();
-  for (const l of lines) out(`- ${l.replace(/^(PASS|FAIL)/, '**$1**')}`);
+  for (const l of lines) out(`- ${l.replace(/^(PASS|FAIL|info)/, '**$1**')}`);
 }
