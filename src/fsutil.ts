@@ -5,11 +5,10 @@
  * temporary file that no reader picks up (dot-names and `.part` are ignored everywhere).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { link, mkdir, open, rename, rm, unlink } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { link, mkdir, open, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 
 export interface WrittenFile {
   size: number;
@@ -68,16 +67,71 @@ export async function writeFileAtomic(
 ): Promise<WrittenFile> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = tempNameFor(path);
-  const hash = hashingStream();
+  let written: WrittenFile;
   try {
-    await pipeline(source, hash, createWriteStream(tmp, { highWaterMark: 1 << 20 }));
+    written = await writeChunks(tmp, source);
     await fsyncPath(tmp);
     await commitTemp(tmp, path, opts.exclusive ?? false);
   } catch (e) {
     await rm(tmp, { force: true });
     throw e;
   }
-  return hash.result();
+  return written;
+}
+
+/**
+ * Write every chunk of `source` to a new file at `file`, hashing on the way, with at most one
+ * write in flight while the next chunk is produced.
+ *
+ * Why not `pipeline(source, hash, createWriteStream(…))`: its buffers (16 chunks in the readable
+ * made from the iterator, the transform's, the write stream's 1 MiB) keep each chunk alive for
+ * tens of milliseconds, long enough to be promoted out of V8's young generation. Chunks are
+ * off-heap memory that old-generation GC reclaims only when external memory has grown by ~64 MiB,
+ * so a large export kept that much in dead buffers. A chunk here lives for one write, dies young
+ * and is freed by the next scavenge. One write in flight still overlaps disk and encoding.
+ */
+async function writeChunks(file: string, source: AsyncIterable<Buffer> | NodeJS.ReadableStream): Promise<WrittenFile> {
+  const h = createHash('sha256');
+  let size = 0;
+  const fh = await open(file, 'w');
+  // The write in flight, settled to its error (or null) at once: a failure must not count as an
+  // unhandled rejection while the loop is still waiting for the next chunk.
+  let pending: Promise<{ error: unknown } | null> | undefined;
+  const settle = async (): Promise<void> => {
+    const failed = await pending;
+    pending = undefined;
+    if (failed) throw failed.error;
+  };
+  try {
+    for await (const item of source as AsyncIterable<Buffer | string>) {
+      const chunk = typeof item === 'string' ? Buffer.from(item) : item;
+      if (chunk.length === 0) continue;
+      h.update(chunk);
+      size += chunk.length;
+      await settle();
+      pending = writeAll(fh, chunk).then(
+        () => null,
+        (error: unknown) => ({ error }),
+      );
+    }
+    await settle();
+  } catch (e) {
+    // Never close the file under a write still running; that write's own error is secondary.
+    await pending;
+    await fh.close().catch(() => undefined);
+    throw e;
+  }
+  await fh.close();
+  return { size, sha256: h.digest('hex') };
+}
+
+/** fs writes may be partial: write until the whole chunk is on its way to disk. */
+async function writeAll(fh: FileHandle, chunk: Buffer): Promise<void> {
+  let off = 0;
+  while (off < chunk.length) {
+    const { bytesWritten } = await fh.write(chunk, off, chunk.length - off);
+    off += bytesWritten;
+  }
 }
 
 /** Move a finished temp file to its final name (same folder), atomically. */

@@ -84,6 +84,21 @@ export class Instant {
  */
 export type Value = null | string | boolean | number | bigint | Decimal | LocalDate | WallTime | Instant | Uint8Array;
 
+/**
+ * Key of an optional method on a row iterable (an adapter's `rows`) that returns the same rows in
+ * arrays of a few hundred: the consumer then awaits once per batch instead of once per row, which
+ * at a million rows is a noticeable share of an export. A consumer uses either this or the
+ * iterable itself, never both; breaking out of the batch loop closes the query like breaking out
+ * of the row loop. `Symbol.for` so that copies of this module (tests loading `src/` next to
+ * `dist/`) agree on it.
+ */
+export const ROW_BATCHES: unique symbol = Symbol.for('ferry.rowBatches');
+
+/** A row iterable that can also hand out batches (see {@link ROW_BATCHES}). */
+export interface RowBatchSource {
+  [ROW_BATCHES](): AsyncIterator<readonly (readonly Value[])[]>;
+}
+
 /** Column metadata reported by the source database, used for defaults and fast-path eligibility. */
 export interface SourceColumn {
   /** Column name as the query returns it. */

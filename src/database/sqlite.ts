@@ -9,8 +9,8 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Knex } from 'knex';
 import { DatabaseError, isFerryError } from '../errors.js';
-import { Decimal, LocalDate } from '../values.js';
-import type { SourceColumn, SourceType, Value } from '../values.js';
+import { Decimal, LocalDate, ROW_BATCHES } from '../values.js';
+import type { RowBatchSource, SourceColumn, SourceType, Value } from '../values.js';
 import { BadValue, checkZone, parseInstant, parsePlainWallTime, parseWallTime, plainNumberText, toBytes } from './convert.js';
 import { bindNamed } from './params.js';
 import { Ingester } from './ingest.js';
@@ -39,7 +39,20 @@ export function sqliteSourceType(declared: string | null): SourceType {
 }
 
 const DECIMAL_TEXT = /^[+-]?\d+(\.\d+)?$/;
-const DATE_TEXT = /^\d{4}-\d{2}-\d{2}$/;
+
+/** Rows per batch handed to the consumer: enough to make the per-batch await negligible. */
+const BATCH_ROWS = 256;
+
+/** `/^\d{4}-\d{2}-\d{2}$/.test(v)` by character codes: it runs once per date cell. */
+function isDateText(v: string): boolean {
+  if (v.length !== 10 || v.charCodeAt(4) !== 45 || v.charCodeAt(7) !== 45) return false;
+  for (let i = 0; i < 10; i++) {
+    if (i === 4 || i === 7) continue;
+    const c = v.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
 
 type Convert = (v: unknown) => Value;
 
@@ -56,7 +69,7 @@ function converter(type: SourceType): Convert {
       return (v) => {
         if (typeof v === 'bigint') return new Decimal(String(v));
         if (typeof v === 'number' && Number.isFinite(v)) return new Decimal(plainNumberText(v));
-        if (typeof v === 'string' && DECIMAL_TEXT.test(v)) return new Decimal(v.replace(/^\+/, ''));
+        if (typeof v === 'string' && DECIMAL_TEXT.test(v)) return new Decimal(v.charCodeAt(0) === 43 /* + */ ? v.slice(1) : v);
         return asIs(v);
       };
     case 'float':
@@ -68,7 +81,7 @@ function converter(type: SourceType): Convert {
         return asIs(v);
       };
     case 'date':
-      return (v) => (typeof v === 'string' && DATE_TEXT.test(v) ? new LocalDate(v) : asIs(v));
+      return (v) => (typeof v === 'string' && isDateText(v) ? new LocalDate(v) : asIs(v));
     case 'timestamp':
       return (v) => {
         if (typeof v !== 'string') return asIs(v);
@@ -159,15 +172,25 @@ export class SqliteDatabase implements SourceDatabase {
     this.open.add(finish);
     const fail = (what: string, e: unknown): Error => this.fail(what, e);
 
-    async function* rows(): AsyncGenerator<Value[]> {
+    // better-sqlite3 steps synchronously, so rows are read and converted in small batches with
+    // one await (generator step) per batch rather than per row. A batch is a few hundred rows, so
+    // memory stays flat; the statement stays open between batches exactly as it did between rows.
+    async function* batches(): AsyncGenerator<Value[][]> {
       try {
-        for (;;) {
-          const r = iter.next();
-          if (r.done) break;
-          const raw = r.value;
-          const row = new Array<Value>(n);
-          for (let i = 0; i < n; i++) row[i] = convert[i]!(raw[i]);
-          yield row;
+        for (let more = true; more; ) {
+          const batch: Value[][] = [];
+          while (batch.length < BATCH_ROWS) {
+            const r = iter.next();
+            if (r.done) {
+              more = false;
+              break;
+            }
+            const raw = r.value;
+            const row = new Array<Value>(n);
+            for (let i = 0; i < n; i++) row[i] = convert[i]!(raw[i]);
+            batch.push(row);
+          }
+          if (batch.length > 0) yield batch;
         }
       } catch (e) {
         throw fail('reading rows failed', e);
@@ -175,7 +198,19 @@ export class SqliteDatabase implements SourceDatabase {
         await finish();
       }
     }
-    return { columns, rows: rows() };
+    // One batch generator serves both ways of reading (see ROW_BATCHES); it is created on first use.
+    let source: AsyncGenerator<Value[][]> | undefined;
+    const take = (): AsyncGenerator<Value[][]> => (source ??= batches());
+    async function* eachRow(): AsyncGenerator<Value[]> {
+      for await (const batch of take()) {
+        for (const row of batch) yield row;
+      }
+    }
+    const rows: AsyncIterable<Value[]> & RowBatchSource = {
+      [Symbol.asyncIterator]: () => eachRow(),
+      [ROW_BATCHES]: take,
+    };
+    return { columns, rows };
   }
 
   async describe(sql: string, params: Record<string, BindValue>, options: QueryOptions): Promise<SourceColumn[]> {

@@ -9,7 +9,7 @@
 import { DateTime } from 'luxon';
 import { ConfigError, FormatError } from '../errors.js';
 import type { FormatSpec } from '../types.js';
-import { Decimal, type Value } from '../values.js';
+import { Decimal, ROW_BATCHES, type RowBatchSource, type Value } from '../values.js';
 import { badCharMessage, charsetFor, type Charset } from './charset.js';
 import { DecimalSum } from './decimal.js';
 import { describeValue, hasPlainOutput, makeRenderer, ValueProblem, type TextRenderer } from './render.js';
@@ -387,7 +387,9 @@ export async function* encodeFile(
   let firstRow = 1;
   let n = 0;
   stats.rows = 0;
-  for await (const row of rows) {
+
+  /** Encode one row; returns a full chunk to yield, or null while the chunk is filling. */
+  const addRow = (row: readonly Value[]): Buffer | null => {
     n++;
     let text: string;
     try {
@@ -424,7 +426,25 @@ export async function* encodeFile(
       chunk = '';
       chunkRows = [];
       firstRow = n + 1;
-      yield buf;
+      return buf;
+    }
+    return null;
+  };
+
+  // Sources that can hand out batches (SQLite) are read one await per batch, not per row.
+  const batched = (rows as Partial<RowBatchSource>)[ROW_BATCHES];
+  if (batched) {
+    const batches: AsyncIterable<readonly (readonly Value[])[]> = { [Symbol.asyncIterator]: () => batched.call(rows) };
+    for await (const batch of batches) {
+      for (let i = 0; i < batch.length; i++) {
+        const buf = addRow(batch[i]!);
+        if (buf) yield buf;
+      }
+    }
+  } else {
+    for await (const row of rows) {
+      const buf = addRow(row);
+      if (buf) yield buf;
     }
   }
   const tail: Buffer[] = [];

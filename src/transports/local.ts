@@ -4,7 +4,7 @@
  * is never replaced, even by a concurrent writer.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { access, constants, link, mkdir, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { access, constants, link, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -70,8 +70,7 @@ export class LocalTransport implements Transport {
   async put(localPath: string, remotePath: string, opts: TransferOptions = {}): Promise<void> {
     const full = this.abs(remotePath);
     try {
-      await pipeline(createReadStream(localPath, { highWaterMark: 1 << 20 }), progress(opts), createWriteStream(full));
-      await fsyncPath(full);
+      await copyWithOneBuffer(localPath, full, opts);
     } catch (e) {
       await rm(full, { force: true }).catch(() => undefined);
       this.wrap('write', remotePath, e);
@@ -146,6 +145,34 @@ export class LocalTransport implements Transport {
   }
 
   async close(): Promise<void> {}
+}
+
+/**
+ * Copy through one reused buffer, then fsync. A stream pipeline allocates a fresh 1 MiB chunk per
+ * read, and the garbage collector reclaims them late: tens of MiB of peak memory per delivery.
+ */
+async function copyWithOneBuffer(from: string, to: string, opts: TransferOptions): Promise<void> {
+  const src = await open(from, 'r');
+  try {
+    const dst = await open(to, 'w');
+    try {
+      const buf = Buffer.allocUnsafe(1 << 20);
+      let done = 0;
+      for (;;) {
+        const { bytesRead } = await src.read(buf, 0, buf.length, null);
+        if (bytesRead === 0) break;
+        let off = 0;
+        while (off < bytesRead) off += (await dst.write(buf, off, bytesRead - off)).bytesWritten;
+        done += bytesRead;
+        opts.onProgress?.(done);
+      }
+      await dst.sync();
+    } finally {
+      await dst.close();
+    }
+  } finally {
+    await src.close();
+  }
 }
 
 /** A pass-through that reports bytes moved so far. */

@@ -69,7 +69,7 @@ describe('crash at each step, then run again', () => {
 
 describe('kill -9 at arbitrary moments of a big export', () => {
   test('the rerun delivers exactly the bytes of an uninterrupted run', async () => {
-    const rows = 150_000;
+    const rows = 300_000;
     const seed = `create table orders (id integer primary key, customer text, amount text, paid boolean, created_at datetime);
       with recursive n(i) as (select 1 union all select i + 1 from n where i < ${rows})
       insert into orders select i, 'customer ' || i || ', "q"', (i * 7 % 100000) || '.' || (i % 100), i % 2, '2026-11-20 ' || printf('%02d:%02d:%02d', i % 24, i % 60, i % 59) from n;`;
@@ -84,11 +84,13 @@ describe('kill -9 at arbitrary moments of a big export', () => {
       assert.ok(reference.length > 5_000_000);
 
       const final = p.path('partner/in/orders_20261120.csv');
-      for (const delayMs of [150, 400, 700, 1000]) {
+      for (const delayMs of [150, 350, 600, 900]) {
         const child = spawn(process.execPath, [ferryBin, '--quiet', 'run', 'orders', '--date', '2026-11-20'], { cwd: p.dir, stdio: 'ignore' });
+        // Listen from the start: a fast run may finish before the kill.
+        const closed = new Promise((r) => child.on('close', r));
         await sleep(delayMs);
         child.kill('SIGKILL');
-        await new Promise((r) => child.on('close', r));
+        await closed;
         if (existsSync(final)) assert.ok(readFileSync(final).equals(reference), `complete file only (killed at ${delayMs} ms)`);
       }
       const r = await runFerry(p.dir, ['--json', 'run', 'orders', '--date', '2026-11-20']);
