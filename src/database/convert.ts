@@ -7,6 +7,7 @@
 import { DateTime, IANAZone } from 'luxon';
 import { ConfigError, DatabaseError } from '../errors.js';
 import { Instant, LocalDate, WallTime } from '../values.js';
+import type { SourceColumn, SourceType, Value } from '../values.js';
 
 /**
  * A driver value that has no representation as a {@link Value} (`infinity`, BC or zero dates).
@@ -200,4 +201,43 @@ export function checkZone(zone: string): string {
 /** The zone's UTC offset now as `±HH:MM` (MySQL's fallback when it has no zone tables). */
 export function currentOffset(zone: string): string {
   return DateTime.now().setZone(zone).toFormat('ZZ');
+}
+
+export interface CheckedRowsOptions {
+  /** The first result, already read (its arrival told us the columns). */
+  first: IteratorResult<Value[]>;
+  it: AsyncIterator<Value[]>;
+  columns: SourceColumn[];
+  /** Column types whose cells may hold a BadValue that must stop the export. */
+  checkedTypes: ReadonlySet<SourceType>;
+  db: string;
+  fail: (what: string, e: unknown) => Error;
+  /** Called when the rows were not all read (break or error): stop the query on the server. */
+  abort: () => Promise<void> | void;
+  /** End the session: commit/rollback and release the connection (`ok` = read to the end). */
+  finish: (ok: boolean) => Promise<void>;
+}
+
+/**
+ * The rows of a streaming query, checking the cells that conversion may have marked bad, and
+ * always ending the session: on break or error the query is stopped first.
+ */
+export async function* checkedRows(o: CheckedRowsOptions): AsyncGenerator<Value[]> {
+  const checked = o.columns.flatMap((c, i) => (o.checkedTypes.has(c.type) ? [i] : []));
+  let ok = false;
+  try {
+    let r = o.first;
+    while (!r.done) {
+      const row = r.value;
+      for (const i of checked) checkCell(row[i], o.db, o.columns[i]!.name);
+      yield row;
+      r = await o.it.next();
+    }
+    ok = true;
+  } catch (e) {
+    throw o.fail('reading rows failed', e);
+  } finally {
+    if (!ok) await o.abort();
+    await o.finish(ok);
+  }
 }

@@ -16,7 +16,7 @@ import type { Connection, FieldPacket, Query } from 'mysql2';
 import { DatabaseError, isFerryError } from '../errors.js';
 import { Decimal } from '../values.js';
 import type { SourceColumn, SourceType, Value } from '../values.js';
-import { checkCell, checkZone, currentOffset, parseDate, parseWallTime, toBytes } from './convert.js';
+import { checkedRows, checkZone, currentOffset, parseDate, parseWallTime, toBytes } from './convert.js';
 import { Ingester } from './ingest.js';
 import { mysqlIngest } from './ingest-mysql.js';
 import { bindNamed } from './params.js';
@@ -274,29 +274,17 @@ export class MysqlDatabase implements SourceDatabase {
       throw this.fail('query failed', e);
     }
     const columns: SourceColumn[] = fields.map((f) => ({ name: f.name, type: sourceType(f) }));
-    const checked = columns.flatMap((c, i) => (CHECKED.has(c.type) ? [i] : []));
-    const db = this.name;
-    const fail = (what: string, e: unknown): Error => this.fail(what, e);
-
-    async function* rows(): AsyncGenerator<Value[]> {
-      let ok = false;
-      try {
-        let r = first;
-        while (!r.done) {
-          const row = r.value;
-          for (const i of checked) checkCell(row[i], db, columns[i]!.name);
-          yield row;
-          r = await it.next();
-        }
-        ok = true;
-      } catch (e) {
-        throw fail('reading rows failed', e);
-      } finally {
-        if (!ok) kill();
-        await finish(ok);
-      }
-    }
-    return { columns, rows: rows() };
+    const rows = checkedRows({
+      first,
+      it,
+      columns,
+      checkedTypes: CHECKED,
+      db: this.name,
+      fail: (what, e) => this.fail(what, e),
+      abort: kill,
+      finish,
+    });
+    return { columns, rows };
   }
 
   async describe(sql: string, params: Record<string, BindValue>, options: QueryOptions): Promise<SourceColumn[]> {

@@ -14,7 +14,7 @@ import { to as copyTo } from 'pg-copy-streams';
 import { DatabaseError, isFerryError } from '../errors.js';
 import { Decimal } from '../values.js';
 import type { SourceColumn, SourceType, Value } from '../values.js';
-import { BadValue, checkCell, checkZone, parseDate, parseInstant, parseWallTime } from './convert.js';
+import { BadValue, checkedRows, checkZone, parseDate, parseInstant, parseWallTime } from './convert.js';
 import { bindNamed, inlineNamed } from './params.js';
 import { buildCopySql, pgCsvUnsupported } from './pg-csv.js';
 import { Ingester } from './ingest.js';
@@ -246,30 +246,20 @@ export class PgDatabase implements SourceDatabase {
     }
     const fields = ((qs._result as { fields?: FieldDef[] }).fields ?? []) as FieldDef[];
     const columns: SourceColumn[] = fields.map((f) => ({ name: f.name, type: sourceType(f.dataTypeID) }));
-    const checked = columns.flatMap((c, i) => (CHECKED.has(c.type) ? [i] : []));
-    const db = this.name;
-    const fail = (what: string, e: unknown): Error => this.fail(what, e);
-
-    async function* rows(): AsyncGenerator<Value[]> {
-      let ok = false;
-      try {
-        let r = first;
-        while (!r.done) {
-          const row = r.value;
-          for (const i of checked) checkCell(row[i], db, columns[i]!.name);
-          yield row;
-          r = await it.next();
-        }
-        ok = true;
-      } catch (e) {
-        throw fail('reading rows failed', e);
-      } finally {
-        // On break or error this destroys the cursor (Close + Sync) before the rollback.
-        if (!ok) await it.return?.().catch(() => undefined);
-        await finish(ok);
-      }
-    }
-    return { columns, rows: rows() };
+    const rows = checkedRows({
+      first,
+      it,
+      columns,
+      checkedTypes: CHECKED,
+      db: this.name,
+      fail: (what, e) => this.fail(what, e),
+      // Destroys the cursor (Close + Sync) before the rollback.
+      abort: async () => {
+        await it.return?.().catch(() => undefined);
+      },
+      finish,
+    });
+    return { columns, rows };
   }
 
   async describe(sql: string, params: Record<string, BindValue>, options: QueryOptions): Promise<SourceColumn[]> {
