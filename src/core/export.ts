@@ -33,6 +33,7 @@ import { dayWindow } from './dates.js';
 import { isTempOf } from './deliver.js';
 import { deliverRecorded, verifyArchived, type DeliveryReport } from './outbox.js';
 import type { ReceivedReport } from './receive.js';
+import { userCode } from './user-code.js';
 import { holdLease, reasonNotToRun } from './lease.js';
 import { planExport, type ExportPlan } from './plan.js';
 import type { Session } from './session.js';
@@ -97,8 +98,8 @@ function runContext(session: Session, job: LoadedExportJob, date: DateTime): Run
   return { job: job.name, date: w.date, from: w.from, to: w.to, timezone: session.timezone };
 }
 
-function queryParams(session: Session, job: LoadedExportJob, plan: ExportPlan, date: DateTime): Record<string, BindValue> {
-  const extra = job.def.source.params?.(runContext(session, job, date)) ?? {};
+async function queryParams(session: Session, job: LoadedExportJob, plan: ExportPlan, date: DateTime): Promise<Record<string, BindValue>> {
+  const extra = job.def.source.params ? await userCode(job, 'source.params', () => job.def.source.params!(runContext(session, job, date))) : {};
   return { ...extra, ...plan.params };
 }
 
@@ -112,7 +113,7 @@ async function produce(
 ): Promise<WrittenFile & { rows: number; fastPath: boolean }> {
   const def = job.def;
   const db: SourceDatabase = await session.database(def.source.connection);
-  const params = queryParams(session, job, plan, date);
+  const params = await queryParams(session, job, plan, date);
   const qopts = { timezone: session.timezone };
   const stats: EncodeStats = { rows: 0 };
   const base = { format: def.format, timezone: session.timezone, businessDate: plan.businessDate, fileName: plan.name };
@@ -209,7 +210,7 @@ export async function runExportInstance(session: Session, job: LoadedExportJob, 
     try {
       const plan = planExport(job, date, await state.maxSeq(job.name, dateText), session.now());
       const db = await session.database(job.def.source.connection);
-      const params = queryParams(session, job, plan, date);
+      const params = await queryParams(session, job, plan, date);
       const columns = resolveColumns(job.def.format, await db.describe(job.def.source.sql, params, { timezone: session.timezone }));
       const check = fastPathCheck({ format: job.def.format, columns, timezone: session.timezone, businessDate: dateText, fileName: plan.name });
       const fast = Boolean(db.exportCsv) && job.def.source.fastPath !== false && check.ok;

@@ -26,6 +26,7 @@ import type { Value } from '../values.js';
 import { crashPoint } from './crash.js';
 import { dayWindow } from './dates.js';
 import type { Session } from './session.js';
+import { userCode } from './user-code.js';
 
 export type ReceivedOutcome = 'ingested' | 'duplicate' | 'rejected' | 'failed';
 
@@ -156,7 +157,7 @@ async function load(session: Session, job: LoadedImportJob, db: SourceDatabase, 
         const counter = { n: 0 };
         const objects = asObjects(rows, columns, counter);
         const w = dayWindow(opts.date);
-        await job.def.ingest!.run(objects, tx.knex, {
+        await userCode(job, 'ingest.run', () => job.def.ingest!.run(objects, tx.knex, {
           job: job.name,
           date: w.date,
           from: w.from,
@@ -164,7 +165,7 @@ async function load(session: Session, job: LoadedImportJob, db: SourceDatabase, 
           timezone: session.timezone,
           fileName: file.name,
           sha256: file.sha256,
-        });
+        }));
         // Whatever the function did not read is still validated: a bad last line rejects the file.
         for await (const _ of objects) void _;
         n = counter.n;

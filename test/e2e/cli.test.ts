@@ -180,6 +180,21 @@ describe('exit codes', () => {
     }
   });
 
+  test("1: a job's own params function throws: the job fails naming its file, not as a bug", async () => {
+    const p = tempProject({
+      'ferry.config.ts': CONFIG_TS,
+      'jobs/orders.ts': ORDERS_JOB_TS.replace("source: { connection: 'shop',", "source: { params: () => { throw new Error('no region configured'); }, connection: 'shop',"),
+    });
+    sqliteFromSql(p.path('shop.sqlite'), SHOP_SQL);
+    try {
+      const r = await runFerry(p.dir, ['--json', 'run', 'orders', '--date', '2026-11-20']);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stdout, /jobs\/orders\.ts: source\.params failed: no region configured/);
+    } finally {
+      p.remove();
+    }
+  });
+
   test('1: the source database is unreachable, with a clear message', async () => {
     const p = tempProject({ 'ferry.config.ts': CONFIG_TS, 'jobs/orders.ts': ORDERS_JOB_TS });
     try {

@@ -184,6 +184,55 @@ describe('import: arrival, ingest, archive', () => {
   });
 });
 
+describe('import: custom ingest and size guard', () => {
+  test('a custom ingest function runs in the same transaction: its writes and the marker commit together', async () => {
+    const custom = job().replace(
+      "load: { connection: 'ledger', table: 'settlements', mode: 'upsert', key: ['settlement_id'] },",
+      `ingest: {
+    connection: 'ledger',
+    run: async (rows, trx, ctx) => {
+      const knex = trx as { (table: string): { insert(row: object): Promise<unknown> } };
+      for await (const r of rows) {
+        await knex('settlements').insert({ settlement_id: String(r.settlement_id) + '@' + ctx.fileName, amount: String(r.amount), settled_at: String(r.settled_at) });
+        if (r.settlement_id === 'S2' && process.env.FAIL_AFTER_S2) throw new Error('custom ingest failed on purpose');
+      }
+    },
+  },`,
+    );
+    const p = project(custom);
+    try {
+      p.write('bank/out/settle_20261120.csv', GOOD);
+      const failed = await run(p, ['run', 'settle', '--date', '2026-11-20'], { FAIL_AFTER_S2: '1' });
+      assert.equal(failed.code, 1, failed.stderr);
+      assert.match(failed.result.error!, /custom ingest failed on purpose/);
+      assert.deepEqual(rows(p), [], 'the rows written before the failure were rolled back');
+      const ok = await run(p, ['run', 'settle', '--date', '2026-11-20']);
+      assert.equal(ok.result.outcome, 'ingested', ok.stderr);
+      assert.deepEqual(
+        rows(p).map((r) => r.settlement_id),
+        ['S1@settle_20261120.csv', 'S2@settle_20261120.csv', 'S3@settle_20261120.csv'],
+      );
+    } finally {
+      p.remove();
+    }
+  });
+
+  test('a file above maxBytes is refused without downloading it (exit 4)', async () => {
+    const p = project(job({ fetch: ', maxBytes: 100' }));
+    try {
+      p.write('bank/out/settle_20261120.csv', GOOD);
+      const r = await run(p, ['run', 'settle', '--date', '2026-11-20']);
+      assert.equal(r.code, 4);
+      assert.match(r.result.error!, /more than fetch\.maxBytes \(100\); not downloaded/);
+      assert.ok(existsSync(p.path('var/error/settle/settle_20261120.csv.error.json')));
+      assert.ok(!existsSync(p.path('var/inbox/settle')) || readdirSync(p.path('var/inbox/settle')).length === 0);
+      assert.deepEqual(rows(p), []);
+    } finally {
+      p.remove();
+    }
+  });
+});
+
 describe('import: completeness and deadlines', () => {
   test('waiting before the deadline (0), missing after it (3), late arrival ingested and marked late', async () => {
     const p = project(job({ deadline: '09:30' }));
