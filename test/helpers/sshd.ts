@@ -17,11 +17,12 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDebianPackages } from './packages.js';
+import { descendants, run } from './processes.js';
 
 const SSHD = '/usr/sbin/sshd';
 const TEST_USER = 'ferrytest';
@@ -50,11 +51,6 @@ export interface SshdServer {
   stop(): Promise<void>;
 }
 
-function run(cmd: string, args: string[], input?: string): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', input, timeout: 60_000 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr || r.stdout || r.error?.message}`);
-  return r.stdout;
-}
 
 /** A free loopback port: bind port 0, read it, close. sshd gets it a moment later. */
 async function freePort(): Promise<number> {
@@ -92,32 +88,6 @@ async function waitForBanner(port: number, child: ChildProcess, stderr: () => st
   throw new Error(`sshd did not answer on 127.0.0.1:${port} within 10 s: ${stderr()}`);
 }
 
-/** Ids of every process below `pid` (sshd forks a monitor and a session process per login). */
-function descendants(pid: number): number[] {
-  const parentOf = new Map<number, number>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      // Field 4 of /proc/<pid>/stat is the parent id; the command (field 2) may contain spaces.
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      parentOf.set(Number(name), ppid);
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  const out: number[] = [];
-  const walk = (p: number) => {
-    for (const [child, parent] of parentOf) {
-      if (parent === p) {
-        out.push(child);
-        walk(child);
-      }
-    }
-  };
-  walk(pid);
-  return out;
-}
 
 /** Running (a zombie whose parent has not reaped it yet counts as gone). */
 function alive(pid: number): boolean {
@@ -138,7 +108,7 @@ function ensureTestUser(): string {
     if (r.status !== 0 && r.status !== 9) throw new Error(`useradd ${TEST_USER} failed: ${r.stderr}`);
   }
   const password = `ft-${randomBytes(12).toString('base64url')}`;
-  run('chpasswd', [], `${TEST_USER}:${password}\n`);
+  run('chpasswd', [], { input: `${TEST_USER}:${password}\n` });
   return password;
 }
 

@@ -17,12 +17,13 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDebianPackages } from './packages.js';
+import { descendants, run } from './processes.js';
 
 const VSFTPD = '/usr/sbin/vsftpd';
 const NOLOGIN = '/usr/sbin/nologin';
@@ -49,11 +50,6 @@ export interface FtpServer {
   stop(): Promise<void>;
 }
 
-function run(cmd: string, args: string[], opts: { input?: string; cwd?: string } = {}): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', input: opts.input, cwd: opts.cwd, timeout: 60_000 });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr || r.stdout || r.error?.message}`);
-  return r.stdout;
-}
 
 /** Can something listen on this loopback port right now? */
 async function portFree(port: number): Promise<boolean> {
@@ -104,31 +100,6 @@ async function waitForGreeting(port: number, child: ChildProcess, stderr: () => 
   throw new Error(`vsftpd did not answer on 127.0.0.1:${port} within 10 s: ${stderr()}`);
 }
 
-/** Ids of every process below `pid` (vsftpd forks a privileged and an unprivileged process per login). */
-function descendants(pid: number): number[] {
-  const parentOf = new Map<number, number>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      // Field 4 of /proc/<pid>/stat is the parent id; the command (field 2) may contain spaces.
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      parentOf.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      /* exited meanwhile */
-    }
-  }
-  const out: number[] = [];
-  const walk = (p: number) => {
-    for (const [child, parent] of parentOf) {
-      if (parent === p) {
-        out.push(child);
-        walk(child);
-      }
-    }
-  };
-  walk(pid);
-  return out;
-}
 
 function killAll(pids: number[]): void {
   for (const p of pids) {
