@@ -102,6 +102,13 @@ export function validateExportJob(job: Record<string, unknown>, p: Problems, con
   }
 }
 
+/** csv delimiters, for writers and readers alike: one character, not a quote or line break. */
+function checkDelimiter(p: Problems, d: unknown): void {
+  if (d !== undefined && (typeof d !== 'string' || [...d].length !== 1 || d === '"' || d === '\r' || d === '\n')) {
+    p.add('format.delimiter', `${describeValue(d)} is not a delimiter; use one character such as ',', '\\t', '|' or ';' (not a quote or newline)`);
+  }
+}
+
 function validateFormat(fmt: Record<string, unknown>, p: Problems): void {
   const type = oneOf(p, 'format.type', fmt.type ?? '', ['csv', 'kv', 'jsonl'] as const);
   if (!type) return;
@@ -110,10 +117,7 @@ function validateFormat(fmt: Record<string, unknown>, p: Problems): void {
   const enc = optionalString(p, 'format.encoding', fmt.encoding);
   if (enc !== undefined && !encodingSupported(enc)) p.add('format.encoding', `unknown encoding '${enc}'; e.g. 'utf-8', 'utf-8-bom', 'euc-kr', 'cp949'`);
   if (type === 'csv') {
-    const d = fmt.delimiter;
-    if (d !== undefined && (typeof d !== 'string' || [...d].length !== 1 || d === '"' || d === '\r' || d === '\n')) {
-      p.add('format.delimiter', `${describeValue(d)} is not a delimiter; use one character such as ',', '\\t', '|' or ';' (not a quote or newline)`);
-    }
+    checkDelimiter(p, fmt.delimiter);
     if (fmt.header !== undefined && typeof fmt.header !== 'boolean') p.add('format.header', 'expected true or false');
     if (fmt.quoteAll !== undefined && typeof fmt.quoteAll !== 'boolean') p.add('format.quoteAll', 'expected true or false');
   }
@@ -221,10 +225,7 @@ export function validateImportJob(job: Record<string, unknown>, p: Problems, con
       if (enc !== undefined && !encodingSupported(enc)) p.add('format.encoding', `unknown encoding '${enc}'; e.g. 'utf-8', 'euc-kr', 'cp949'`);
       optionalString(p, 'format.trailer', fmt.trailer);
       if (type === 'csv') {
-        const d = fmt.delimiter;
-        if (d !== undefined && (typeof d !== 'string' || [...d].length !== 1 || d === '"' || d === '\r' || d === '\n')) {
-          p.add('format.delimiter', `${describeValue(d)} is not a delimiter; use one character such as ',', '\\t', '|' or ';'`);
-        }
+        checkDelimiter(p, fmt.delimiter);
         if (fmt.header !== undefined && typeof fmt.header !== 'boolean') p.add('format.header', 'expected true or false');
         optionalString(p, 'format.nullText', fmt.nullText);
         optionalPositiveInt(p, 'format.maxRecordBytes', fmt.maxRecordBytes);

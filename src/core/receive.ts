@@ -11,7 +11,8 @@
  * after it leaves a marker, so the next run sees a duplicate and only tidies up.
  */
 import { createReadStream, existsSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { DateTime } from 'luxon';
 import type { LoadedImportJob } from '../config/load.js';
@@ -19,7 +20,7 @@ import type { LoadTarget, SourceDatabase } from '../database/types.js';
 import { ConfigError, DuplicateIngestError, type FileProblem, RejectedFileError } from '../errors.js';
 import { checkTrailer, decodeFile, resolveImportColumns } from '../formats/index.js';
 import type { DecodedRow, DecodeSummary, ImportColumn } from '../formats/types.js';
-import { fsyncDir } from '../fsutil.js';
+import { fsyncDir, writeFileAtomic } from '../fsutil.js';
 import type { Logger } from '../log.js';
 import type { InboxRecord } from '../state/types.js';
 import type { Value } from '../values.js';
@@ -181,10 +182,7 @@ async function load(session: Session, job: LoadedImportJob, db: SourceDatabase, 
 
 /** Write `<file>.error.json` atomically: why a file was rejected, for the operator. */
 export async function writeErrorReport(path: string, report: Record<string, unknown>): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.part`;
-  await writeFile(tmp, JSON.stringify(report, null, 2) + '\n');
-  await rename(tmp, path);
+  await writeFileAtomic(path, Readable.from([Buffer.from(JSON.stringify(report, null, 2) + '\n')]));
 }
 
 /**
