@@ -17,15 +17,12 @@ import { DatabaseError, isFerryError } from '../errors.js';
 import { Decimal } from '../values.js';
 import type { SourceColumn, SourceType, Value } from '../values.js';
 import { checkedRows, checkZone, currentOffset, parseDate, parseWallTime, toBytes } from './convert.js';
+import { KnexDatabase } from './base.js';
 import { Ingester } from './ingest.js';
 import { mysqlIngest } from './ingest-mysql.js';
 import { bindNamed } from './params.js';
 import type {
   BindValue,
-  IngestMarker,
-  IngestOptions,
-  IngestTransaction,
-  IngestedFile,
   QueryOptions,
   RowStream,
   SourceDatabase,
@@ -160,19 +157,16 @@ function run(conn: Connection, sql: string, values: unknown[] = []): Promise<unk
   });
 }
 
-export class MysqlDatabase implements SourceDatabase {
+export class MysqlDatabase extends KnexDatabase implements SourceDatabase {
   readonly dialect = 'mysql' as const;
-  private readonly open = new Set<() => Promise<void>>();
   /** Zone → what `SET time_zone` accepted for it (the name, or the offset fallback). */
   private readonly zoneSetting = new Map<string, string>();
 
   /** The ingest side (marker table, transaction, multi-row inserts): see ingest-mysql.ts. */
-  private readonly ingester: Ingester;
+  protected readonly ingester: Ingester;
 
-  constructor(
-    private readonly name: string,
-    private readonly knex: Knex,
-  ) {
+  constructor(name: string, knex: Knex) {
+    super(name, knex);
     this.ingester = new Ingester(name, knex, mysqlIngest({ setZone: (conn, zone) => this.setZone(conn, zone) }));
   }
 
@@ -317,18 +311,5 @@ export class MysqlDatabase implements SourceDatabase {
     } finally {
       await this.knex.client.releaseConnection(conn);
     }
-  }
-
-  ingestedFile(job: string, sha256: string): Promise<IngestedFile | undefined> {
-    return this.ingester.ingestedFile(job, sha256);
-  }
-
-  ingest(marker: IngestMarker, fn: (tx: IngestTransaction) => Promise<number>, options: IngestOptions): Promise<number> {
-    return this.ingester.ingest(marker, fn, options);
-  }
-
-  async close(): Promise<void> {
-    for (const abort of [...this.open]) await abort().catch(() => undefined);
-    await this.knex.destroy();
   }
 }

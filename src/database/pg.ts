@@ -17,15 +17,12 @@ import type { SourceColumn, SourceType, Value } from '../values.js';
 import { BadValue, checkedRows, checkZone, parseDate, parseInstant, parseWallTime } from './convert.js';
 import { bindNamed, inlineNamed } from './params.js';
 import { buildCopySql, pgCsvUnsupported } from './pg-csv.js';
+import { KnexDatabase } from './base.js';
 import { Ingester } from './ingest.js';
 import { pgIngest } from './ingest-pg.js';
 import type {
   BindValue,
   CsvExportOptions,
-  IngestMarker,
-  IngestOptions,
-  IngestTransaction,
-  IngestedFile,
   QueryOptions,
   RowStream,
   SourceDatabase,
@@ -159,18 +156,14 @@ interface Session {
   interrupt: () => void;
 }
 
-export class PgDatabase implements SourceDatabase {
+export class PgDatabase extends KnexDatabase implements SourceDatabase {
   readonly dialect = 'pg' as const;
-  /** Cleanups of queries still open, run by close() so the pool can shut down. */
-  private readonly open = new Set<() => Promise<void>>();
 
   /** The ingest side (COPY into the target or a stage: see ingest-pg.ts). */
-  private readonly ingester: Ingester;
+  protected readonly ingester: Ingester;
 
-  constructor(
-    private readonly name: string,
-    private readonly knex: Knex,
-  ) {
+  constructor(name: string, knex: Knex) {
+    super(name, knex);
     this.ingester = new Ingester(name, knex, pgIngest);
   }
 
@@ -335,18 +328,5 @@ export class PgDatabase implements SourceDatabase {
     } finally {
       await this.knex.client.releaseConnection(client);
     }
-  }
-
-  ingestedFile(job: string, sha256: string): Promise<IngestedFile | undefined> {
-    return this.ingester.ingestedFile(job, sha256);
-  }
-
-  ingest(marker: IngestMarker, fn: (tx: IngestTransaction) => Promise<number>, options: IngestOptions): Promise<number> {
-    return this.ingester.ingest(marker, fn, options);
-  }
-
-  async close(): Promise<void> {
-    for (const abort of [...this.open]) await abort().catch(() => undefined);
-    await this.knex.destroy();
   }
 }

@@ -13,9 +13,10 @@ import { Decimal, LocalDate, ROW_BATCHES } from '../values.js';
 import type { RowBatchSource, SourceColumn, SourceType, Value } from '../values.js';
 import { BadValue, checkZone, parseInstant, parsePlainWallTime, parseWallTime, plainNumberText, toBytes } from './convert.js';
 import { bindNamed } from './params.js';
+import { KnexDatabase } from './base.js';
 import { Ingester } from './ingest.js';
 import { sqliteIngest } from './ingest-sqlite.js';
-import type { BindValue, IngestMarker, IngestOptions, IngestTransaction, IngestedFile, QueryOptions, RowStream, SourceDatabase } from './types.js';
+import type { BindValue, QueryOptions, RowStream, SourceDatabase } from './types.js';
 
 /**
  * Normalised type of a declared SQLite column type. The checks follow SQLite's own affinity
@@ -100,17 +101,14 @@ function converter(type: SourceType): Convert {
   }
 }
 
-export class SqliteDatabase implements SourceDatabase {
+export class SqliteDatabase extends KnexDatabase implements SourceDatabase {
   readonly dialect = 'sqlite' as const;
-  private readonly open = new Set<() => Promise<void>>();
 
   /** The ingest side (prepared statements on the transaction connection: see ingest-sqlite.ts). */
-  private readonly ingester: Ingester;
+  protected readonly ingester: Ingester;
 
-  constructor(
-    private readonly name: string,
-    private readonly knex: Knex,
-  ) {
+  constructor(name: string, knex: Knex) {
+    super(name, knex);
     this.ingester = new Ingester(name, knex, sqliteIngest);
   }
 
@@ -237,18 +235,5 @@ export class SqliteDatabase implements SourceDatabase {
     } finally {
       await this.release(conn);
     }
-  }
-
-  ingestedFile(job: string, sha256: string): Promise<IngestedFile | undefined> {
-    return this.ingester.ingestedFile(job, sha256);
-  }
-
-  ingest(marker: IngestMarker, fn: (tx: IngestTransaction) => Promise<number>, options: IngestOptions): Promise<number> {
-    return this.ingester.ingest(marker, fn, options);
-  }
-
-  async close(): Promise<void> {
-    for (const finish of [...this.open]) await finish().catch(() => undefined);
-    await this.knex.destroy();
   }
 }
