@@ -137,6 +137,7 @@ export async function runImportInstance(session: Session, job: LoadedImportJob, 
     const dir = fetch.dir ?? '';
     const entries = await withRetry(() => t.list(dir || '.'), session.project.config.retry);
     const names = new Set(entries.map((e) => e.name));
+    const doneNames = new Set(entries.map((e) => doneNameOf(job, date, session, e.name)).filter((n) => n !== undefined));
     const matches = fileMatcher(job, date, session.now());
     const problemsWithNames: string[] = [];
     let candidates: Candidate[] = [];
@@ -154,7 +155,8 @@ export async function runImportInstance(session: Session, job: LoadedImportJob, 
         log.error({ name: JSON.stringify(e.name) }, msg);
         continue;
       }
-      if (e.name.endsWith('.sha256') || (fetch.doneFile && [...names].some((n) => n !== e.name && e.name === doneNameOf(job, date, session, n)))) continue;
+      // Gate and sidecar files are never data, even when a glob matches them.
+      if (e.name.endsWith('.sha256') || doneNames.has(e.name)) continue;
       candidates.push({ entry: e, doneName: fetch.doneFile ? doneNameOf(job, date, session, e.name) : undefined });
     }
     candidates.sort((a, b) => (fetch.order === 'mtime' ? (a.entry.mtime ?? 0) - (b.entry.mtime ?? 0) : 0) || (a.entry.name < b.entry.name ? -1 : a.entry.name > b.entry.name ? 1 : 0));
