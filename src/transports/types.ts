@@ -66,4 +66,10 @@ export interface Transport {
 export interface TransferOptions {
   /** Called as bytes move (total so far); used for progress bars. */
   onProgress?: (bytes: number) => void;
+  /**
+   * `get` only: the most bytes the download may bring. Every adapter stops reading as soon as
+   * more would arrive and throws a (permanent) TransferError; the caller removes its temp file.
+   * A partner's server that claims no size, or a wrong one, cannot fill the disk.
+   */
+  maxBytes?: number;
 }
