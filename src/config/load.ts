@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { createJiti } from 'jiti';
 import { ConfigError } from '../errors.js';
 import type { ConnectionConfig, ExportJob, FerryConfig, ImportJob, RetryConfig, Secret } from '../types.js';
+import { describeLoadFailure } from './code-frame.js';
 import { validateConfig } from './config-rules.js';
 import { validateExportJob, validateImportJob } from './job-rules.js';
 import { describeValue, isPlainObject, Problems } from './validate.js';
@@ -119,12 +120,13 @@ async function importDefault(jiti: ReturnType<typeof createJiti>, file: string, 
     }
     return mod.default;
   } catch (e) {
-    const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
-    p.add('', `cannot be loaded: ${msg}`);
-    void shown;
+    const failure = describeLoadFailure(e, file, shown);
+    p.raw(failure.frame ? `${failure.headline}\n${indent(failure.frame)}` : failure.headline);
     return undefined;
   }
 }
+
+const indent = (text: string) => text.replace(/^/gm, '    ');
 
 export interface LoadOptions {
   configFile?: string;

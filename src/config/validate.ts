@@ -11,6 +11,11 @@ export class Problems {
     this.list.push(field ? `${this.file}: ${field}: ${message}` : `${this.file}: ${message}`);
   }
 
+  /** A problem that already names its file (and line), e.g. a syntax error with its code frame. */
+  raw(message: string): void {
+    this.list.push(message);
+  }
+
   get empty(): boolean {
     return this.list.length === 0;
   }

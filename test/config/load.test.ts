@@ -54,7 +54,7 @@ test('every problem in config and jobs is reported at once, each with file and f
         /^jobs\/orders\.ts: whenEmpty: 'maybe' is not allowed/m,
         /^jobs\/orders\.ts: deliver\[0\]\.connection: 'shop' is a database/m,
         /^jobs\/orders\.ts: deliver\[0\]\.dir: must not contain '\.\.'/m,
-        /^jobs\/broken\.ts: cannot be loaded/m,
+        /^jobs\/broken\.ts:1:17: syntax error: Unexpected token$/m,
         /^jobs\/nodefault\.ts: has no default export/m,
       ];
       for (const re of expect) assert.match(all, re);
@@ -98,6 +98,37 @@ test('sftp and ftp connections are checked: login, host key, TLS settings', asyn
       assert.match(all, /connections\.d\.secure: 'yes' is not allowed/);
       assert.match(all, /connections\.d\.tlsMaxVersion/);
       assert.match(all, /connections\.e\.host: is required/);
+      return true;
+    });
+  } finally {
+    p.remove();
+  }
+});
+
+test('a syntax error in a job file names file:line:column and shows the code around it', async () => {
+  const p = tempProject({
+    'ferry.config.ts': CONFIG_TS,
+    'jobs/typo.ts': [
+      `import { defineExport } from 'ferry';`,
+      `export default defineExport({`,
+      `  source: { connection: 'shop', sql: 'select 1' }`,
+      `  format: { type: 'csv' },`,
+      `});`,
+      ``,
+    ].join('\n'),
+    'jobs/throws.ts': `import { defineExport } from 'ferry';\nconst base = notDefined.value;\nexport default defineExport(base);\n`,
+  });
+  try {
+    await assert.rejects(loadProject({ cwd: p.dir }), (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      const typo = e.problems.find((x) => x.startsWith('jobs/typo.ts'));
+      assert.ok(typo, e.problems.join('\n'));
+      const [headline, ...frame] = typo.split('\n');
+      assert.match(headline!, /^jobs\/typo\.ts:4:3: syntax error: Unexpected token, expected ","$/);
+      assert.match(frame.join('\n'), /> 4 \| {3}format: \{ type: 'csv' \},\n\s+\| {3}\^/);
+      assert.ok(frame.some((l) => l.includes('3 |   source:')), 'the line before is shown');
+      const thrown = e.problems.find((x) => x.startsWith('jobs/throws.ts'));
+      assert.match(thrown ?? '', /^jobs\/throws\.ts:2:14: error while loading: notDefined is not defined\n/);
       return true;
     });
   } finally {
