@@ -147,6 +147,50 @@ function sessionSql(zone: string): string {
 /** A pooled pg client as knex hands it out (knex marks broken ones `__knex__disposed`). */
 type PooledClient = Client & { __knex__disposed?: unknown };
 
+/** The part of pg's wire connection a statement description needs. */
+interface WireConnection {
+  parse(msg: { text: string; types: number[] }): void;
+  describe(msg: { type: 'S'; name: string }): void;
+  sync(): void;
+}
+
+/**
+ * The columns of the user's statement exactly as written, without running it and without
+ * wrapping it: Parse + Describe (statement) + Sync of the extended protocol. The server parses
+ * and plans nothing else, so a trailing `;` is fine and a syntax error points at the user's own
+ * text. pg's Client runs any object with `submit()` in its queue and hands it the replies.
+ */
+function describeStatement(client: Client, text: string): Promise<FieldDef[]> {
+  return new Promise((resolve, reject) => {
+    let fields: FieldDef[] = [];
+    const submittable = {
+      submit(con: WireConnection): void {
+        con.parse({ text, types: [] });
+        con.describe({ type: 'S', name: '' });
+        con.sync();
+      },
+      handleRowDescription(msg: { fields: FieldDef[] }): void {
+        fields = msg.fields;
+      },
+      // pg drops an errored statement from its queue before ReadyForQuery: settle here.
+      handleError(e: Error): void {
+        reject(e);
+      },
+      handleReadyForQuery(): void {
+        resolve(fields);
+      },
+      // Describe never produces rows, copies or completions; pg calls these only for other messages.
+      handleDataRow(): void {},
+      handleCommandComplete(): void {},
+      handleEmptyQuery(): void {},
+      handlePortalSuspended(): void {},
+      handleCopyInResponse(): void {},
+      handleCopyData(): void {},
+    };
+    (client as unknown as { query(s: unknown): unknown }).query(submittable);
+  });
+}
+
 /** One connection with an open snapshot. */
 interface Session {
   client: PooledClient;
@@ -259,8 +303,8 @@ export class PgDatabase extends KnexDatabase implements SourceDatabase {
     const bound = bindNamed(sql, params, 'pg');
     const { client, finish } = await this.begin(options.timezone);
     try {
-      const res = await client.query({ text: `SELECT * FROM (\n${bound.sql}\n) AS q LIMIT 0`, values: bound.values, types: PG_TYPES });
-      return res.fields.map((f) => ({ name: f.name, type: sourceType(f.dataTypeID) }));
+      const fields = await describeStatement(client, bound.sql);
+      return fields.map((f) => ({ name: f.name, type: sourceType(f.dataTypeID) }));
     } catch (e) {
       throw this.fail('describe failed', e);
     } finally {

@@ -204,6 +204,24 @@ describe('PostgreSQL', async () => {
     ]);
     assert.match(await db.ping(), /^PostgreSQL \d+\.\d+/);
   });
+
+  test('describe() takes the statement as written: a trailing semicolon works, errors point at its own text', { skip }, async () => {
+    const cols = await db.describe(`SELECT id, txt FROM ${table} WHERE d = :date;`, DAY, { timezone: ZONE });
+    assert.deepEqual(cols, [
+      { name: 'id', type: 'int' },
+      { name: 'txt', type: 'string' },
+    ]);
+    await assert.rejects(db.describe(`SELECT id FROM ${table} WHERE d = :date ORDER`, DAY, { timezone: ZONE }), (e: Error) => {
+      assert.match(e.message, /syntax error at end of input/);
+      // A wrapped statement would add a closing parenthesis and report "near )".
+      assert.doesNotMatch(e.message, /\)/);
+      return true;
+    });
+    await assert.rejects(db.describe(`SELECT nope FROM ${table}`, {}, { timezone: ZONE }), /column "nope" does not exist/);
+    // Nothing ran: describing a statement that writes leaves the table as it was.
+    await db.describe(`DELETE FROM ${table} RETURNING id`, {}, { timezone: ZONE });
+    assert.equal((await client.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n, 3);
+  });
 });
 
 describe('MariaDB', async () => {
