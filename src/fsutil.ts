@@ -145,10 +145,12 @@ export async function commitTemp(tmp: string, path: string, exclusive: boolean):
   await fsyncDir(dirname(path));
 }
 
-export async function sha256File(path: string): Promise<WrittenFile> {
+/** sha256 and size of a file, read from `fh` when the caller opened it already (and keeps it). */
+export async function sha256File(path: string, fh?: FileHandle): Promise<WrittenFile> {
   const h = createHash('sha256');
   let size = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+  const stream = fh ? fh.createReadStream({ highWaterMark: 1 << 20, autoClose: false, start: 0 }) : createReadStream(path, { highWaterMark: 1 << 20 });
+  for await (const chunk of stream) {
     h.update(chunk as Buffer);
     size += (chunk as Buffer).length;
   }

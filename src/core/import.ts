@@ -142,7 +142,12 @@ export async function runImportInstance(session: Session, job: LoadedImportJob, 
     const problemsWithNames: string[] = [];
     let candidates: Candidate[] = [];
     for (const e of entries) {
-      if (!e.isFile || TEMPORARY.test(e.name) || !matches(e.name)) continue;
+      if (TEMPORARY.test(e.name) || !matches(e.name)) continue;
+      if (!e.isFile) {
+        // A link, FIFO, device or folder under a data file's name: never read, always said.
+        log.warn({ name: JSON.stringify(e.name) }, 'matching entry is not a regular file (link, folder, FIFO or device); not read');
+        continue;
+      }
       const unsafe = unsafeNameReason(e.name);
       if (unsafe) {
         // Never used as a path: the report is named after a hash of the name.

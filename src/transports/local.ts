@@ -3,10 +3,10 @@
  * Uploads copy with fsync; `rename` without overwrite uses link()+unlink() so an existing target
  * is never replaced, even by a concurrent writer.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
-import { access, constants, link, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { constants as fsc, createWriteStream } from 'node:fs';
+import { access, constants, link, lstat, mkdir, open, readdir, readlink, realpath, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { Transform } from 'node:stream';
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { TargetExistsError, TransferError } from '../errors.js';
 import { fsyncDir, fsyncPath, hashingStream, sha256File } from '../fsutil.js';
@@ -46,7 +46,8 @@ export class LocalTransport implements Transport {
       const names = await readdir(d, { withFileTypes: true });
       const out: RemoteEntry[] = [];
       for (const n of names) {
-        const st = await stat(resolve(d, n.name)).catch(() => undefined);
+        // lstat: a symbolic link is never a file of this folder, whatever it points at.
+        const st = await lstat(resolve(d, n.name)).catch(() => undefined);
         if (!st) continue;
         out.push({ name: n.name, path: joinPosix(dir, n.name), size: st.size, mtime: st.mtimeMs, isFile: st.isFile() });
       }
@@ -59,7 +60,7 @@ export class LocalTransport implements Transport {
   async stat(p: string): Promise<RemoteEntry | undefined> {
     const full = this.abs(p);
     try {
-      const st = await stat(full);
+      const st = await lstat(full);
       return { name: p.split('/').pop() ?? p, path: p, size: st.size, mtime: st.mtimeMs, isFile: st.isFile() };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
@@ -69,6 +70,8 @@ export class LocalTransport implements Transport {
 
   async put(localPath: string, remotePath: string, opts: TransferOptions = {}): Promise<void> {
     const full = this.abs(remotePath);
+    const dir = await realpath(dirname(full)).catch(() => undefined);
+    if (dir) await this.insideRoot(remotePath, join(dir, basename(full)));
     try {
       await copyWithOneBuffer(localPath, full, opts);
     } catch (e) {
@@ -79,19 +82,86 @@ export class LocalTransport implements Transport {
 
   async get(remotePath: string, localPath: string, opts: TransferOptions = {}): Promise<{ size: number; sha256: string }> {
     const full = this.abs(remotePath);
+    const fh = await this.openRegular(remotePath, full);
     const hash = hashingStream();
     try {
-      await pipeline(createReadStream(full, { highWaterMark: 1 << 20 }), hash, progress(opts), createWriteStream(localPath));
+      const limit = opts.maxBytes ?? Infinity;
+      const bounded = new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          seen += chunk.length;
+          if (seen > limit) cb(new TransferError(`${remotePath}: more than ${limit} bytes; download stopped`));
+          else cb(null, chunk);
+        },
+      });
+      let seen = 0;
+      await pipeline(fh.createReadStream({ highWaterMark: 1 << 20, autoClose: false }), bounded, hash, progress(opts), createWriteStream(localPath, { mode: 0o600 }));
       await fsyncPath(localPath);
       return hash.result();
     } catch (e) {
+      if (e instanceof TransferError) throw e;
       return this.wrap('read', remotePath, e);
+    } finally {
+      await fh.close().catch(() => undefined);
     }
+  }
+
+  /**
+   * Open a file for reading only when it is a regular file inside the root, judged on the opened
+   * descriptor: O_NOFOLLOW refuses a symbolic link as the last part, O_NONBLOCK keeps a FIFO from
+   * blocking the open, fstat says what was opened, and the descriptor's own path (which the
+   * kernel resolved, linked folders included) must lie inside the root. A name swapped after the
+   * listing therefore cannot make us read anything else.
+   */
+  private async openRegular(p: string, full: string): Promise<FileHandle> {
+    let fh: FileHandle;
+    try {
+      fh = await open(full, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ELOOP') throw new TransferError(`${this.connection}: '${p}' is a symbolic link; only regular files inside the folder are read`, { cause: e });
+      return this.wrap('read', p, e);
+    }
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) throw new TransferError(`${this.connection}: '${p}' is not a regular file; only regular files inside the folder are read`);
+      await this.insideRoot(p, await descriptorPath(fh, full));
+      return fh;
+    } catch (e) {
+      await fh.close().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** The real path `real` must be inside the root's real path (a linked folder leads out). */
+  private async insideRoot(p: string, real: string): Promise<void> {
+    const root = await realpath(this.root);
+    const rel = relative(root, real);
+    if (rel === '' || rel === '..' || rel.startsWith('..' + sep) || isAbsolute(rel)) {
+      throw new TransferError(`${this.connection}: '${p}' resolves outside the connection's root; refused`);
+    }
+  }
+
+  /**
+   * For a name we are about to rename or remove: it must be a regular file (not a link), and its
+   * folder, resolved, must be inside the root. The check and the rename are two system calls,
+   * so a local user who can write into the folder could still swap the name in between; a
+   * partner's upload tool cannot create links, which is what this guards against.
+   */
+  private async checkRegularName(p: string, full: string, mustExist: boolean): Promise<void> {
+    const st = await lstat(full).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT' && !mustExist) return undefined;
+      return this.wrap('read', p, e);
+    });
+    if (st && !st.isFile()) throw new TransferError(`${this.connection}: '${p}' is not a regular file; refused`);
+    const dir = await realpath(dirname(full)).catch((e: unknown) => this.wrap('open folder of', p, e));
+    await this.insideRoot(p, join(dir, basename(full)));
   }
 
   async rename(from: string, to: string, opts: { overwrite: boolean }): Promise<void> {
     const a = this.abs(from);
     const b = this.abs(to);
+    await this.checkRegularName(from, a, true);
+    await this.checkRegularName(to, b, false);
     try {
       if (opts.overwrite) await rename(a, b);
       else {
@@ -110,8 +180,10 @@ export class LocalTransport implements Transport {
   async remove(p: string): Promise<void> {
     const full = this.abs(p);
     try {
+      await this.checkRegularName(p, full, true);
       await unlink(full);
     } catch (e) {
+      if (e instanceof TransferError) throw e;
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.wrap('remove', p, e);
     }
   }
@@ -127,10 +199,13 @@ export class LocalTransport implements Transport {
 
   async sha256(p: string): Promise<string> {
     const full = this.abs(p);
+    const fh = await this.openRegular(p, full);
     try {
-      return (await sha256File(full)).sha256;
+      return (await sha256File(full, fh)).sha256;
     } catch (e) {
       return this.wrap('read', p, e);
+    } finally {
+      await fh.close().catch(() => undefined);
     }
   }
 
@@ -154,7 +229,8 @@ export class LocalTransport implements Transport {
 async function copyWithOneBuffer(from: string, to: string, opts: TransferOptions): Promise<void> {
   const src = await open(from, 'r');
   try {
-    const dst = await open(to, 'w');
+    // O_NOFOLLOW: a link planted under the delivery name is never written through.
+    const dst = await open(to, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_TRUNC | fsc.O_NOFOLLOW);
     try {
       const buf = Buffer.allocUnsafe(1 << 20);
       let done = 0;
@@ -185,6 +261,15 @@ function progress(opts: TransferOptions): Transform {
       cb(null, chunk);
     },
   });
+}
+
+/** The path the kernel resolved for an open descriptor (Linux), else the resolved name. */
+async function descriptorPath(fh: FileHandle, name: string): Promise<string> {
+  try {
+    return await readlink(`/proc/self/fd/${fh.fd}`);
+  } catch {
+    return realpath(name);
+  }
 }
 
 export function joinPosix(dir: string, name: string): string {
