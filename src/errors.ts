@@ -65,6 +65,17 @@ export class TransferError extends FerryError {
   }
 }
 
+/** A download brought more than it may (`maxBytes`, or the size the listing gave): stopped, never retried. */
+export class DownloadLimitError extends TransferError {
+  constructor(
+    message: string,
+    readonly limit: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 /** The delivery target already holds other bytes under the final name and `ifExists` is 'fail'. */
 export class TargetExistsError extends FerryError {
   readonly code = 'target-exists';

@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { DateTime } from 'luxon';
 import type { LoadedImportJob } from '../config/load.js';
 import { DEADLINE, isGlob, parseDuration } from '../config/job-rules.js';
-import { describeError, ExitCode, isFerryError, type ExitCodeValue, type FileProblem } from '../errors.js';
+import { describeError, DownloadLimitError, ExitCode, isFerryError, type ExitCodeValue, type FileProblem } from '../errors.js';
 import { fsyncDir } from '../fsutil.js';
 import type { InboxRecord } from '../state/types.js';
 import { joinPosix, type RemoteEntry, type Transport } from '../transports/index.js';
@@ -29,7 +29,10 @@ import type { Session } from './session.js';
 const TEMPORARY = /(^\.|\.part$|\.tmp$|\.filepart$|\.partial$|\.crdownload$|~$)/i;
 /** Waiting inside a run for a file to become stable is worth it up to this long. */
 const MAX_IN_RUN_WAIT_MS = 60_000;
-const DEFAULT_MAX_BYTES = 10 * 1024 ** 3;
+/** Default bound of one download (SPEC §4: 1 GB); `fetch.maxBytes` raises or lowers it. */
+const DEFAULT_MAX_BYTES = 1_000_000_000;
+/** A sidecar holds one hash and a name: anything bigger is not a sidecar. */
+const MAX_SIDECAR_BYTES = 4096;
 
 /** The instant after which a missing file is an alarm, or undefined when the job has no deadline. */
 export function deadlineFor(job: LoadedImportJob, date: DateTime): DateTime | undefined {
@@ -87,7 +90,12 @@ async function checkSidecar(session: Session, t: Transport, path: string, sha256
   const tmp = join(inboxDir(session, '.sidecars'), randomBytes(6).toString('hex'));
   await mkdir(resolve(tmp, '..'), { recursive: true });
   try {
-    await t.get(sidecar, tmp);
+    try {
+      await t.get(sidecar, tmp, { maxBytes: MAX_SIDECAR_BYTES });
+    } catch (e) {
+      if (e instanceof DownloadLimitError) return [{ message: `checksum sidecar ${sidecar} is bigger than ${MAX_SIDECAR_BYTES} bytes; not a sha256 sidecar` }];
+      throw e;
+    }
     const text = (await readFile(tmp, 'utf8')).trim().split(/\s+/)[0]?.toLowerCase() ?? '';
     if (!/^[0-9a-f]{64}$/.test(text)) return [{ message: `checksum sidecar ${sidecar} does not hold a sha256` }];
     if (text !== sha256) return [{ message: `sha256 of the file is ${sha256} but the sidecar says ${text}` }];
@@ -234,11 +242,20 @@ export async function runImportInstance(session: Session, job: LoadedImportJob, 
       const bar = session.progress.start(`${fetch.connection}:${e.path}`, e.size, 'bytes');
       let got: { size: number; sha256: string };
       try {
-        got = await withRetry(() => t.get(e.path, tmp, { onProgress: (n) => bar.update(n) }), session.project.config.retry, (err, n, delay) =>
+        // Bounded by the listing's size too: a server cannot send more than it listed.
+        const maxBytes = Math.min(fetch.maxBytes ?? DEFAULT_MAX_BYTES, Number.isFinite(e.size) ? e.size : Infinity);
+        got = await withRetry(() => t.get(e.path, tmp, { onProgress: (n) => bar.update(n), maxBytes }), session.project.config.retry, (err, n, delay) =>
           log.warn({ file: e.name, try: n, delayMs: delay, err: describeError(err) }, 'download failed; retrying'),
         );
       } catch (err) {
         await discard(tmp);
+        if (err instanceof DownloadLimitError) {
+          // More bytes than listed: still being written (or a server lying about sizes). Either
+          // way nothing beyond the bound was kept; the next listing decides again.
+          log.warn({ file: e.name, listed: e.size, err: describeError(err) }, 'more bytes than the listing gave; not taken this run');
+          waiting++;
+          continue;
+        }
         if ((await t.stat(e.path).catch(() => 'unknown')) === undefined) {
           log.info({ file: e.name }, 'the file went away while downloading (taken by another run?); skipping it');
           continue;

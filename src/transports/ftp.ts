@@ -15,11 +15,11 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rm, stat as fsStat } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { TLSSocket, type ConnectionOptions, type PeerCertificate } from 'node:tls';
 import { Client, FTPContext, FTPError, FileType, type FileInfo } from 'basic-ftp';
-import { FerryError, TargetExistsError, TransferError } from '../errors.js';
+import { DownloadLimitError, FerryError, TargetExistsError, TransferError } from '../errors.js';
 import { fsyncPath, hashingStream } from '../fsutil.js';
 import { registerSecret, resolveSecret } from '../secrets.js';
 import type { FtpConnection } from '../types.js';
@@ -404,16 +404,27 @@ class FtpTransport implements Transport {
       const full = this.remote(s, remotePath);
       const expected = await sizeOf(s.client, full);
       if (expected === undefined) throw new TransferError(`${this.connection}: cannot download '${remotePath}': no such file`);
+      const limit = opts.maxBytes ?? Infinity;
+      if (expected > limit) throw new DownloadLimitError(`${this.connection}: '${remotePath}': the server says ${expected} bytes, more than ${limit} (maxBytes); not downloaded`, limit);
       // Hash on the way to the disk: no second read of the file afterwards.
       const hash = hashingStream();
-      const written = pipeline(hash, createWriteStream(localPath, { highWaterMark: LOCAL_CHUNK }));
+      // The server's SIZE is a claim: the bytes that arrive are counted and stopped at the bound.
+      let seen = 0;
+      const bounded = new Transform({
+        transform: (chunk: Buffer, _enc, cb) => {
+          seen += chunk.length;
+          if (seen > limit) cb(new DownloadLimitError(`${this.connection}: '${remotePath}': more than ${limit} bytes arrived (maxBytes); download stopped`, limit));
+          else cb(null, chunk);
+        },
+      });
+      const written = pipeline(bounded, hash, createWriteStream(localPath, { highWaterMark: LOCAL_CHUNK, mode: 0o600 }));
       s.client.trackProgress(opts.onProgress ? (info) => opts.onProgress?.(info.bytes) : undefined);
       try {
-        await s.client.downloadTo(hash, full);
+        await s.client.downloadTo(bounded, full);
         await written;
         await fsyncPath(localPath);
       } catch (e) {
-        hash.destroy();
+        bounded.destroy();
         await written.catch(() => undefined);
         await rm(localPath, { force: true }).catch(() => undefined);
         throw e;

@@ -8,7 +8,7 @@ import { access, constants, link, lstat, mkdir, open, readdir, readlink, realpat
 import { Transform } from 'node:stream';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { TargetExistsError, TransferError } from '../errors.js';
+import { DownloadLimitError, TargetExistsError, TransferError } from '../errors.js';
 import { fsyncDir, fsyncPath, hashingStream, sha256File } from '../fsutil.js';
 import type { RemoteEntry, TransferOptions, Transport, TransportCapabilities } from './types.js';
 
@@ -87,9 +87,9 @@ export class LocalTransport implements Transport {
     try {
       const limit = opts.maxBytes ?? Infinity;
       const bounded = new Transform({
-        transform(chunk: Buffer, _enc, cb) {
+        transform: (chunk: Buffer, _enc, cb) => {
           seen += chunk.length;
-          if (seen > limit) cb(new TransferError(`${remotePath}: more than ${limit} bytes; download stopped`));
+          if (seen > limit) cb(new DownloadLimitError(`${this.connection}: '${remotePath}': the file has more than ${limit} bytes (maxBytes); download stopped`, limit));
           else cb(null, chunk);
         },
       });

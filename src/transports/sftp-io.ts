@@ -30,6 +30,15 @@ export interface TransferTuning {
    * never calls them back, so every request checks this first instead of hanging.
    */
   signal: AbortSignal;
+  /** Downloads only: the most bytes a download may bring (the server's size claims are not trusted). */
+  maxBytes?: number;
+}
+
+/** Thrown when a download would bring more than `maxBytes`: permanent, nothing beyond it is written. */
+export class DownloadTooLarge extends Error {
+  constructor(readonly limit: number) {
+    super(`the file has more than ${limit} bytes (maxBytes); download stopped`);
+  }
 }
 
 /** Result of a download: bytes written locally and their sha256 (hex). */
@@ -201,6 +210,7 @@ export async function getPipelined(sftp: SFTPWrapper, remotePath: string, localP
   let fh: FileHandle | undefined;
   try {
     const st = await sftpFstat(sftp, t.signal, handle);
+    if (typeof st.size === 'number' && st.size > (t.maxBytes ?? Infinity)) throw new DownloadTooLarge(t.maxBytes!);
     fh = await local(`cannot write ${localPath}`, () => openLocal(localPath, 'w'));
     const result =
       typeof st.size === 'number' && st.isFile()
@@ -319,6 +329,8 @@ async function readUntilEof(sftp: SFTPWrapper, handle: Buffer, fh: FileHandle, l
   for (;;) {
     const data = await readChunk(sftp, t.signal, handle, t.chunkSize, size);
     if (data.length === 0) break;
+    // No size from the server: an endless file is stopped at the bound, not at a full disk.
+    if (size + data.length > (t.maxBytes ?? Infinity)) throw new DownloadTooLarge(t.maxBytes!);
     hash.update(data);
     await local(`cannot write ${localPath}`, () => fh.write(data, 0, data.length, size));
     size += data.length;
@@ -392,6 +404,7 @@ export async function getStreamed(sftp: SFTPWrapper, remotePath: string, localPa
       source,
       new Transform({
         transform(chunk: Buffer, _enc, cb) {
+          if (size + chunk.length > (t.maxBytes ?? Infinity)) return cb(new DownloadTooLarge(t.maxBytes!));
           hash.update(chunk);
           size += chunk.length;
           t.progress(size);

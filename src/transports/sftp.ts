@@ -29,13 +29,13 @@ import type {
   SFTPWrapper,
   Stats,
 } from 'ssh2';
-import { ConfigError, FerryError, TargetExistsError, TransferError } from '../errors.js';
+import { ConfigError, FerryError, TargetExistsError, TransferError, DownloadLimitError } from '../errors.js';
 import { registerSecret, resolveSecret } from '../secrets.js';
 import type { SftpConnection } from '../types.js';
 import type { TransportContext } from './index.js';
 import { joinPosix } from './local.js';
 import { checkKnownHosts, fingerprintOf, keyTypeOf, knownHostsName, parseFingerprint } from './sftp-hostkey.js';
-import { getPipelined, getStreamed, LocalFileError, putPipelined, putStreamed, request, type TransferTuning } from './sftp-io.js';
+import { DownloadTooLarge, getPipelined, getStreamed, LocalFileError, putPipelined, putStreamed, request, type TransferTuning } from './sftp-io.js';
 import type { RemoteEntry, TransferOptions, Transport, TransportCapabilities } from './types.js';
 import { formatSeconds, IdleTimeoutError, withIdleWatchdog, type Watchdog } from './watchdog.js';
 
@@ -198,7 +198,7 @@ class SftpTransport implements Transport {
   async get(remotePath: string, localPath: string, opts: TransferOptions = {}): Promise<{ size: number; sha256: string }> {
     const p = this.remote(remotePath);
     return this.run('download', remotePath, async (s, w) => {
-      const t = this.transferTuning(s, w, opts, s.chunk.read);
+      const t = { ...this.transferTuning(s, w, opts, s.chunk.read), maxBytes: opts.maxBytes };
       try {
         const got = await (this.conn.transfer === 'stream' ? getStreamed : getPipelined)(s.sftp, p, localPath, t);
         const onDisk = (await localStat(localPath)).size;
@@ -214,6 +214,7 @@ class SftpTransport implements Transport {
         // A partial download must not look like a file. Done inside the operation, which run()
         // lets settle before reporting, so a retry cannot race this removal.
         await rm(localPath, { force: true }).catch(() => undefined);
+        if (e instanceof DownloadTooLarge) throw new DownloadLimitError(`${this.label}: '${remotePath}': ${e.message}`, e.limit, { cause: e });
         throw e;
       }
     });

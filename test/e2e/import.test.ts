@@ -154,6 +154,20 @@ describe('import: arrival, ingest, archive', () => {
     }
   });
 
+  test('a sidecar bigger than a sidecar can be is a rejection, not read whole', async () => {
+    const p = project(job({ checks: ", checksum: 'sha256-sidecar'" }));
+    try {
+      p.write('bank/out/settle_20261120.csv', 'settlement_id,amount,settled_at\nS1,1.50,2026-11-20 09:00:00\n');
+      p.write('bank/out/settle_20261120.csv.sha256', 'f'.repeat(8 << 20));
+      const r = await run(p, ['run', 'settle', '--date', '2026-11-20']);
+      assert.equal(r.code, 4, r.stderr);
+      assert.match(r.result.error!, /sidecar .*settle_20261120\.csv\.sha256 is bigger than 4096 bytes/);
+      assert.deepEqual(rows(p), []);
+    } finally {
+      p.remove();
+    }
+  });
+
   test('checks: minRows, sha256 sidecar and trailer reject before anything is written', async () => {
     const p = project(job({ checks: ", checksum: 'sha256-sidecar'", format: ", trailer: 'TOTAL,{count},{sum:amount}'" }));
     try {

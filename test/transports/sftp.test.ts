@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { deliverFile, type DeliverySource, type DeliveryTarget } from '../../src/core/deliver.js';
 import { withRetry } from '../../src/core/retry.js';
-import { ConfigError, TargetExistsError, TransferError } from '../../src/errors.js';
+import { ConfigError, DownloadLimitError, TargetExistsError, TransferError } from '../../src/errors.js';
 import { sha256File } from '../../src/fsutil.js';
 import { createLogger } from '../../src/log.js';
 import { createSftpTransport } from '../../src/transports/sftp.js';
@@ -106,6 +106,18 @@ for (const transfer of ['fast', 'stream'] as const) {
       const name = `주문 목록 2026 ${transfer}.csv`;
       await roundTrip(t, src, name);
       assert.ok((await t.list('.')).some((e) => e.name === name && e.size === src.size && e.isFile));
+    });
+
+    test('a download stops at maxBytes, is never retried and leaves no local file', async () => {
+      const t = sftp({ transfer });
+      const src = await randomFile(`bounded-${transfer}.bin`, 300_000);
+      await t.put(src.localPath, `bounded-${transfer}.bin`);
+      const back = join(work, `bounded-back-${transfer}`);
+      await assert.rejects(t.get(`bounded-${transfer}.bin`, back, { maxBytes: 100_000 }), (e) => e instanceof DownloadLimitError && !e.transient && /more than 100000/.test(e.message));
+      assert.equal(existsSync(back), false, 'the partial download is removed');
+      const got = await t.get(`bounded-${transfer}.bin`, back, { maxBytes: 300_000 });
+      assert.equal(got.sha256, src.sha256, 'a file exactly at the bound is whole');
+      await rm(back, { force: true });
     });
 
     test('an empty file', async () => {
