@@ -280,6 +280,8 @@ interface ImportFormatBase {
    * are checked against the data. Example: 'TRAILER|{count}|{sum:amount}'.
    */
   trailer?: string;
+  /** UTF-8 bytes one record (csv record, kv or jsonl line) may take before the file is rejected (default 1 MiB). */
+  maxRecordBytes?: number;
 }
 export interface CsvImportFormat extends ImportFormatBase {
   type: 'csv';
@@ -288,8 +290,6 @@ export interface CsvImportFormat extends ImportFormatBase {
   header?: boolean;
   /** Text that means NULL in a nullable column (default ''). */
   nullText?: string;
-  /** Bytes one record may take before the file is rejected (default 1 MiB). */
-  maxRecordBytes?: number;
 }
 export interface KvImportFormat extends ImportFormatBase {
   type: 'kv';

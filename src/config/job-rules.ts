@@ -158,8 +158,8 @@ function validateFormat(fmt: Record<string, unknown>, p: Problems): void {
 const IMPORT_KEYS = ['kind', 'description', 'schedule', 'businessDate', 'fetch', 'deadline', 'format', 'checks', 'load', 'ingest', 'maxAttempts'];
 const IMPORT_FORMAT_KEYS: Record<string, string[]> = {
   csv: ['type', 'columns', 'encoding', 'trailer', 'delimiter', 'header', 'nullText', 'maxRecordBytes'],
-  kv: ['type', 'columns', 'encoding', 'trailer', 'separator'],
-  jsonl: ['type', 'columns', 'encoding', 'trailer'],
+  kv: ['type', 'columns', 'encoding', 'trailer', 'separator', 'maxRecordBytes'],
+  jsonl: ['type', 'columns', 'encoding', 'trailer', 'maxRecordBytes'],
 };
 export const DEADLINE = /^(?:\+(\d)d\s+)?([01]\d|2[0-3]):([0-5]\d)$/;
 export const DURATION = /^(\d+)(ms|s|m|h)$/;
@@ -228,8 +228,8 @@ export function validateImportJob(job: Record<string, unknown>, p: Problems, con
         checkDelimiter(p, fmt.delimiter);
         if (fmt.header !== undefined && typeof fmt.header !== 'boolean') p.add('format.header', 'expected true or false');
         optionalString(p, 'format.nullText', fmt.nullText);
-        optionalPositiveInt(p, 'format.maxRecordBytes', fmt.maxRecordBytes);
       }
+      optionalPositiveInt(p, 'format.maxRecordBytes', fmt.maxRecordBytes);
       if (!isPlainObject(fmt.columns) || Object.keys(fmt.columns).length === 0) {
         p.add('format.columns', "is required: { column: 'string' | 'int' | 'decimal' | 'float' | 'bool' | 'date' | 'timestamp' | 'timestamptz' | { type, as, format, nullable } }");
       } else {
