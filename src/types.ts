@@ -309,7 +309,11 @@ export interface ImportFetch {
   file: string;
   /** The file is complete when this done file exists (`{file}.done`). */
   doneFile?: string;
-  /** Else: size and mtime unchanged this long before reading ('30s', '2m'; default '0s'). */
+  /**
+   * Else: size and mtime unchanged this long before reading ('30s', '2m'; default '30s'). '0s'
+   * takes a file as soon as it is listed, even while the partner is still writing it; `ferry check`
+   * warns about it.
+   */
   stableFor?: string;
   /** What to do with the remote file after it is safely ingested and recorded (default 'keep'). */
   after?: 'keep' | 'delete' | { moveTo: string };

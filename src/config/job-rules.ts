@@ -164,6 +164,28 @@ const IMPORT_FORMAT_KEYS: Record<string, string[]> = {
 export const DEADLINE = /^(?:\+(\d)d\s+)?([01]\d|2[0-3]):([0-5]\d)$/;
 export const DURATION = /^(\d+)(ms|s|m|h)$/;
 
+/**
+ * How long a file without a done file must keep its size and mtime before it is read. Not zero: a
+ * listing cannot tell a file still being uploaded from a finished one, and reading it early loads
+ * part of it as if it were all (the rest is then a file already done).
+ */
+export const DEFAULT_STABLE_FOR = '30s';
+
+/**
+ * Things in a valid job that are allowed but likely wrong, for `ferry check` (which prints them
+ * and still succeeds). Each names the field.
+ */
+export function jobWarnings(kind: 'export' | 'import', def: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  if (kind === 'import' && isPlainObject(def.fetch)) {
+    const f = def.fetch;
+    if (f.doneFile === undefined && typeof f.stableFor === 'string' && parseDuration(f.stableFor) === 0) {
+      out.push(`fetch.stableFor: '${f.stableFor}' takes a file as soon as it is listed, even while the partner is still writing it (a part of it would load as the whole); use a done file or a window such as '${DEFAULT_STABLE_FOR}'`);
+    }
+  }
+  return out;
+}
+
 /** '30s' → 30000; undefined when not a duration. */
 export function parseDuration(text: string): number | undefined {
   const m = DURATION.exec(text.trim());
