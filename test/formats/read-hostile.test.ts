@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import iconv from 'iconv-lite';
 import { FormatError, RejectedFileError, type FileProblem } from '../../src/errors.js';
-import { decodeFile, resolveImportColumns } from '../../src/formats/index.js';
+import { decodeFile, fastPathCheck, resolveColumns, resolveImportColumns } from '../../src/formats/index.js';
 import type { DecodedRow, DecodeSummary } from '../../src/formats/types.js';
 import type { FormatSpec, ImportFormatSpec } from '../../src/types.js';
 import { Decimal, type Value } from '../../src/values.js';
@@ -162,6 +162,11 @@ test('one-column csv round trip: NULL rows read back; a NULL last row without a 
   const inner = await encodeAll({ format: { type: 'csv' }, source, rows: [[null], ['x']] });
   assert.equal(inner.bytes.toString(), 'v\n\nx\n');
   assert.deepEqual(await rows(inner.bytes, { type: 'csv', columns: { v: { type: 'string', nullable: true } } }), [[null], ['x']]);
+  // COPY cannot make that refusal, so a one-column file without a trailer takes the row encoder.
+  const fast = (format: FormatSpec) =>
+    fastPathCheck({ format, columns: resolveColumns(format, source), timezone: 'Asia/Seoul', businessDate: '2026-11-20', fileName: 'one.csv' }).ok;
+  assert.equal(fast({ type: 'csv' }), false);
+  assert.equal(fast({ type: 'csv', trailer: 'END|{count}' }), true);
   await assert.rejects(
     encodeAll({ format: { type: 'csv' }, source, rows: all, fileName: 'one.csv' }),
     (e: unknown) => e instanceof FormatError && /^one\.csv: row 5, column 'v': a NULL in the last row of a one-column csv/.test(e.message),
