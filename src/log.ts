@@ -5,6 +5,7 @@
  */
 import { pino, type Logger } from 'pino';
 import { redact } from './secrets.js';
+import { terminalSafe } from './terminal-text.js';
 
 export type { Logger };
 export type LogFormat = 'json' | 'pretty';
@@ -19,7 +20,10 @@ export interface LogOptions {
 const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 const SKIP = new Set(['level', 'time', 'msg', 'pid', 'hostname']);
 
-/** One readable line per log record for people watching a terminal. */
+/**
+ * One readable line per log record for people watching a terminal. Messages and fields carry
+ * partner text (file names, server replies), escaped so a record stays one line (terminal-text.ts).
+ */
 export function prettyLine(json: string): string {
   let rec: Record<string, unknown>;
   try {
@@ -31,9 +35,9 @@ export function prettyLine(json: string): string {
   const lvl = (LEVELS[rec.level as number] ?? String(rec.level)).padEnd(5);
   const fields = Object.entries(rec)
     .filter(([k]) => !SKIP.has(k))
-    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .map(([k, v]) => `${terminalSafe(k)}=${terminalSafe(typeof v === 'string' ? v : JSON.stringify(v))}`)
     .join(' ');
-  return `${t} ${lvl} ${String(rec.msg ?? '')}${fields ? '  ' + fields : ''}\n`;
+  return `${t} ${lvl} ${terminalSafe(String(rec.msg ?? ''))}${fields ? '  ' + fields : ''}\n`;
 }
 
 export function createLogger(opts: LogOptions = {}): Logger {

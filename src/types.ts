@@ -280,6 +280,8 @@ interface ImportFormatBase {
    * are checked against the data. Example: 'TRAILER|{count}|{sum:amount}'.
    */
   trailer?: string;
+  /** UTF-8 bytes one record (csv record, kv or jsonl line) may take before the file is rejected (default 1 MiB). */
+  maxRecordBytes?: number;
 }
 export interface CsvImportFormat extends ImportFormatBase {
   type: 'csv';
@@ -288,8 +290,6 @@ export interface CsvImportFormat extends ImportFormatBase {
   header?: boolean;
   /** Text that means NULL in a nullable column (default ''). */
   nullText?: string;
-  /** Bytes one record may take before the file is rejected (default 1 MiB). */
-  maxRecordBytes?: number;
 }
 export interface KvImportFormat extends ImportFormatBase {
   type: 'kv';
@@ -309,7 +309,11 @@ export interface ImportFetch {
   file: string;
   /** The file is complete when this done file exists (`{file}.done`). */
   doneFile?: string;
-  /** Else: size and mtime unchanged this long before reading ('30s', '2m'; default '0s'). */
+  /**
+   * Else: size and mtime unchanged this long before reading ('30s', '2m'; default '30s'). '0s'
+   * takes a file as soon as it is listed, even while the partner is still writing it; `ferry check`
+   * warns about it.
+   */
   stableFor?: string;
   /** What to do with the remote file after it is safely ingested and recorded (default 'keep'). */
   after?: 'keep' | 'delete' | { moveTo: string };

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, describeError, ExitCode, isFerryError } from '../errors.js';
 import { redact } from '../secrets.js';
+import { terminalSafe } from '../terminal-text.js';
 import { registerCheck } from './check.js';
 import type { GlobalOptions } from './context.js';
 import { registerInspect } from './inspect.js';
@@ -45,8 +46,12 @@ export function buildProgram(): Command {
   return program;
 }
 
-function printError(text: string): void {
-  process.stderr.write(redact(text) + '\n');
+/**
+ * An error on stderr, one line per entry: each escaped first (it may quote a partner's server or
+ * file name, which must not break the line), then secrets redacted.
+ */
+function printError(lines: string[]): void {
+  process.stderr.write(redact(lines.map(terminalSafe).join('\n')) + '\n');
 }
 
 export async function main(argv: string[] = process.argv): Promise<void> {
@@ -60,16 +65,18 @@ export async function main(argv: string[] = process.argv): Promise<void> {
       return;
     }
     if (e instanceof ConfigError) {
-      printError(`ferry: ${e.problems.length > 1 ? `${e.problems.length} problems:\n  ` : ''}${e.problems.join('\n  ')}`);
+      if (e.problems.length > 1) printError([`ferry: ${e.problems.length} problems:`, ...e.problems.map((p) => `  ${p}`)]);
+      else printError([`ferry: ${e.problems[0] ?? ''}`]);
       process.exitCode = e.exitCode;
       return;
     }
     if (isFerryError(e)) {
-      printError(`ferry: ${describeError(e)}`);
+      printError([`ferry: ${describeError(e)}`]);
       process.exitCode = e.exitCode;
       return;
     }
-    printError(`ferry: internal error (a bug; please report it): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    // A bug's stack keeps its lines (each escaped like any other).
+    printError(`ferry: internal error (a bug; please report it): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`.split('\n'));
     process.exitCode = ExitCode.internal;
   }
 }

@@ -3,13 +3,16 @@
  * when done. Only used when stderr is a terminal; cron logs never see them.
  */
 import type { ProgressBar, ProgressReporter } from '../core/progress.js';
+import { terminalSafe } from '../terminal-text.js';
 import { formatBytes } from './output.js';
 
 const WIDTH = 24;
 
 export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): ProgressReporter {
   return {
-    start(label, total, unit) {
+    start(rawLabel, total, unit) {
+      // The label names a remote path, which a partner chose.
+      const label = terminalSafe(rawLabel);
       const started = Date.now();
       let last = 0;
       let value = 0;

@@ -158,11 +158,33 @@ function validateFormat(fmt: Record<string, unknown>, p: Problems): void {
 const IMPORT_KEYS = ['kind', 'description', 'schedule', 'businessDate', 'fetch', 'deadline', 'format', 'checks', 'load', 'ingest', 'maxAttempts'];
 const IMPORT_FORMAT_KEYS: Record<string, string[]> = {
   csv: ['type', 'columns', 'encoding', 'trailer', 'delimiter', 'header', 'nullText', 'maxRecordBytes'],
-  kv: ['type', 'columns', 'encoding', 'trailer', 'separator'],
-  jsonl: ['type', 'columns', 'encoding', 'trailer'],
+  kv: ['type', 'columns', 'encoding', 'trailer', 'separator', 'maxRecordBytes'],
+  jsonl: ['type', 'columns', 'encoding', 'trailer', 'maxRecordBytes'],
 };
 export const DEADLINE = /^(?:\+(\d)d\s+)?([01]\d|2[0-3]):([0-5]\d)$/;
 export const DURATION = /^(\d+)(ms|s|m|h)$/;
+
+/**
+ * How long a file without a done file must keep its size and mtime before it is read. Not zero: a
+ * listing cannot tell a file still being uploaded from a finished one, and reading it early loads
+ * part of it as if it were all (the rest is then a file already done).
+ */
+export const DEFAULT_STABLE_FOR = '30s';
+
+/**
+ * Things in a valid job that are allowed but likely wrong, for `ferry check` (which prints them
+ * and still succeeds). Each names the field.
+ */
+export function jobWarnings(kind: 'export' | 'import', def: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  if (kind === 'import' && isPlainObject(def.fetch)) {
+    const f = def.fetch;
+    if (f.doneFile === undefined && typeof f.stableFor === 'string' && parseDuration(f.stableFor) === 0) {
+      out.push(`fetch.stableFor: '${f.stableFor}' takes a file as soon as it is listed, even while the partner is still writing it (a part of it would load as the whole); use a done file or a window such as '${DEFAULT_STABLE_FOR}'`);
+    }
+  }
+  return out;
+}
 
 /** '30s' → 30000; undefined when not a duration. */
 export function parseDuration(text: string): number | undefined {
@@ -228,8 +250,8 @@ export function validateImportJob(job: Record<string, unknown>, p: Problems, con
         checkDelimiter(p, fmt.delimiter);
         if (fmt.header !== undefined && typeof fmt.header !== 'boolean') p.add('format.header', 'expected true or false');
         optionalString(p, 'format.nullText', fmt.nullText);
-        optionalPositiveInt(p, 'format.maxRecordBytes', fmt.maxRecordBytes);
       }
+      optionalPositiveInt(p, 'format.maxRecordBytes', fmt.maxRecordBytes);
       if (!isPlainObject(fmt.columns) || Object.keys(fmt.columns).length === 0) {
         p.add('format.columns', "is required: { column: 'string' | 'int' | 'decimal' | 'float' | 'bool' | 'date' | 'timestamp' | 'timestamptz' | { type, as, format, nullable } }");
       } else {

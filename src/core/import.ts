@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DateTime } from 'luxon';
 import type { LoadedImportJob } from '../config/load.js';
-import { DEADLINE, isGlob, parseDuration } from '../config/job-rules.js';
+import { DEADLINE, DEFAULT_STABLE_FOR, isGlob, parseDuration } from '../config/job-rules.js';
 import { describeError, DownloadLimitError, ExitCode, isFerryError, type ExitCodeValue, type FileProblem } from '../errors.js';
 import { fsyncDir } from '../fsutil.js';
 import type { InboxRecord } from '../state/types.js';
@@ -184,7 +184,7 @@ export async function runImportInstance(session: Session, job: LoadedImportJob, 
     }
 
     const now = () => session.now();
-    const stableMs = parseDuration(fetch.stableFor ?? '0s') ?? 0;
+    const stableMs = parseDuration(fetch.stableFor ?? DEFAULT_STABLE_FOR) ?? 0;
     let waiting = 0;
     let handledBefore = false;
     for (const c of candidates) {
@@ -225,6 +225,7 @@ export async function runImportInstance(session: Session, job: LoadedImportJob, 
             waiting++;
             continue;
           }
+          log.info({ file: e.name, waitMs: left, stableForMs: stableMs }, 'waiting in this run for the file to stay unchanged for stableFor');
           await sleep(left);
           const again = await t.stat(e.path);
           if (!again || again.size !== e.size || (again.mtime ?? null) !== mtime) {

@@ -55,17 +55,36 @@ function findLoneSurrogate(text: string): BadChar | null {
 
 /**
  * Strict EUC-KR (KS X 1001): every double-byte character has both bytes in 0xA1–0xFE. iconv-lite's
- * 'euc-kr' is really CP949 (Unified Hangul Code), which also emits lead 0x81–0xC6 with trail bytes
+ * 'euc-kr' is really CP949 (Unified Hangul Code), which also has lead 0x81–0xC6 with trail bytes
  * below 0xA1 for the 8,822 extra syllables (e.g. '똠' = 0x8C 0x63); a strict EUC-KR reader turns
- * those into garbage, so they must be refused rather than written.
+ * those into garbage, so the writer refuses them and the reader rejects them: one rule, here.
+ *
+ * Scans `buf` from `from` (which must be at a character start) and returns the offset of the lead
+ * byte of the first character that breaks the rule, {@link EUCKR_OK} when none does, or
+ * {@link EUCKR_LEAD_AT_END} when the buffer ends with a lead byte whose trail byte is still to come.
  */
-function isStrictEucKr(buf: Buffer): boolean {
-  for (let i = 0; i < buf.length; i++) {
-    if (buf[i]! < 0x80) continue;
-    if (buf[i]! < 0xa1 || (buf[i + 1] ?? 0) < 0xa1) return false;
+export function strictEucKrScan(buf: Buffer, from = 0): number {
+  const n = buf.length;
+  for (let i = from; i < n; i++) {
+    const b = buf[i]!;
+    if (b < 0x80) continue;
+    if (i + 1 >= n) return EUCKR_LEAD_AT_END;
+    if (b < 0xa1 || buf[i + 1]! < 0xa1) return i;
     i++;
   }
-  return true;
+  return EUCKR_OK;
+}
+export const EUCKR_OK = -1;
+export const EUCKR_LEAD_AT_END = -2;
+
+/** Whether an encoding name means strict EUC-KR ('euc-kr', 'EUC_KR'; not 'cp949'). */
+export function isStrictEucKrName(label: string): boolean {
+  return normalizeEncodingName(label) === 'euckr';
+}
+
+/** Whole-buffer form of {@link strictEucKrScan} for the writer (an encoder never ends inside a character). */
+function isStrictEucKr(buf: Buffer): boolean {
+  return strictEucKrScan(buf) === EUCKR_OK;
 }
 
 /** Count of `code` bytes in a buffer (native indexOf jumps, no per-byte JS loop). */
@@ -130,7 +149,7 @@ class IconvCharset implements Charset {
   private readonly strictEucKr: boolean;
 
   constructor(readonly label: string) {
-    this.strictEucKr = normalizeEncodingName(label) === 'euckr';
+    this.strictEucKr = isStrictEucKrName(label);
     // Probe with a lone surrogate, which no encoding can write, to learn the replacement byte.
     const probe = iconv.encode('\udc00', label);
     if (probe.length === 1) {

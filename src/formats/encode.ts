@@ -387,6 +387,11 @@ export async function* encodeFile(
   let firstRow = 1;
   let n = 0;
   stats.rows = 0;
+  // Readers take empty lines at the end of a file for stray blank lines, not rows (read.ts). A
+  // one-column csv writes NULL as an empty line (as PostgreSQL COPY does), so such a file must not
+  // end with one unless a trailer follows: the NULL would silently vanish on the partner's side.
+  const blankEndMatters = opts.format.type === 'csv' && opts.columns.length === 1 && !c.trailer;
+  let lastEmpty = false;
 
   /** Encode one row; returns a full chunk to yield, or null while the chunk is filling. */
   const addRow = (row: readonly Value[]): Buffer | null => {
@@ -416,6 +421,7 @@ export async function* encodeFile(
       if (!lineOk(text)) encodeChunk(c, text, [row], n);
     } else chunkRows.push(row);
     chunk += text + eol;
+    lastEmpty = text === '';
     stats.rows = n;
     if (chunk.length >= CHUNK_CHARS) {
       let buf = lineOk ? c.charset.encodeChecked(chunk) : encodeChunk(c, chunk, chunkRows, firstRow);
@@ -446,6 +452,14 @@ export async function* encodeFile(
       const buf = addRow(row);
       if (buf) yield buf;
     }
+  }
+  if (blankEndMatters && lastEmpty) {
+    throw cellError(
+      c,
+      0,
+      n,
+      'a NULL in the last row of a one-column csv is an empty last line, which readers take for a blank line and drop; set format.nullText (e.g. \'\\N\') or add a trailer',
+    );
   }
   const tail: Buffer[] = [];
   if (head) tail.push(head);

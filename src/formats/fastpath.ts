@@ -26,6 +26,10 @@ export function fastPathCheck(opts: EncodeOptions): { ok: true } | { ok: false; 
     if (!FAST_TYPES.has(col.type)) return { ok: false, reason: `column '${col.key}' is of type ${col.type}` };
   }
   const template = trailerTemplate(spec);
+  if (opts.columns.length === 1 && template === undefined) {
+    // COPY would end the file with an empty line for a NULL last row; the row encoder refuses that.
+    return { ok: false, reason: 'the file has one column and no trailer (a NULL last row must be refused, not written as a blank line)' };
+  }
   if (template !== undefined) {
     const { parts, problems } = parseTrailer(template);
     if (problems.length > 0) return { ok: false, reason: 'the trailer template has unknown placeholders' };

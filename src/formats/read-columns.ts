@@ -51,10 +51,10 @@ function formatProblems(spec: ImportFormatSpec): string[] {
     else if (nt && typeof d === 'string' && d.length === 1 && nt.includes(d)) {
       problems.push(`format.nullText: ${show(nt)} must not contain the delimiter`);
     }
-    const m = spec.maxRecordBytes;
-    if (m !== undefined && (typeof m !== 'number' || !Number.isSafeInteger(m) || m <= 0)) {
-      problems.push(`format.maxRecordBytes: ${show(m)} must be a whole number of bytes above 0`);
-    }
+  }
+  const m = spec.maxRecordBytes;
+  if (m !== undefined && (typeof m !== 'number' || !Number.isSafeInteger(m) || m <= 0)) {
+    problems.push(`format.maxRecordBytes: ${show(m)} must be a whole number of bytes above 0`);
   }
   if (spec.type === 'kv' && spec.separator !== undefined) {
     const s = spec.separator as unknown;

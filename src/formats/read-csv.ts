@@ -17,7 +17,7 @@
  * Speed comes from the common case: a physical line without any '"' is one record, split natively
  * with `String#split`. Lines with quotes go through a small state machine using `indexOf` jumps.
  */
-import { FatalProblem, countNewlines } from './read-text.js';
+import { FatalProblem, countNewlines, overRecordBytes, recordTooLarge } from './read-text.js';
 
 const QUOTE = 0x22;
 const LF = 0x0a;
@@ -42,21 +42,49 @@ export class CsvParser {
   private line = 1;
   /** Line where the quote that kept the carried record open was opened (0: not inside quotes). */
   private openQuoteLine = 0;
+  /**
+   * Empty lines of a one-column file not handed over yet (from line `blankFrom`): they are NULL
+   * records only when a record follows them. Blank lines at the end of a file are no records in
+   * any format; without that rule an editor's or a transfer tool's stray newlines become rows.
+   */
+  private blanks = 0;
+  private blankFrom = 0;
   private readonly delimCode: number;
 
   /**
    * @param delimiter one character (checked by resolveImportColumns).
    * @param maxRecordBytes UTF-8 bytes one record may take.
    * @param singleColumn an empty line is a record with one empty field rather than nothing: a
-   *   one-column file writes NULL as an empty line, exactly as PostgreSQL COPY does.
+   *   one-column file writes NULL as an empty line, exactly as PostgreSQL COPY does. Unlike COPY,
+   *   empty lines at the end of the file are not records (the writer never ends a file that way).
    */
   constructor(
     private readonly delimiter: string,
     private readonly maxRecordBytes: number,
     private readonly singleColumn: boolean,
-    private readonly onRecord: CsvRecordHandler,
+    onRecord: CsvRecordHandler,
   ) {
     this.delimCode = delimiter.charCodeAt(0);
+    this.onRecord = (fields, quoted, line, problem) => {
+      if (this.blanks > 0) this.flushBlanks();
+      onRecord(fields, quoted, line, problem);
+    };
+    this.emitRecord = onRecord;
+  }
+
+  private readonly onRecord: CsvRecordHandler;
+  private readonly emitRecord: CsvRecordHandler;
+
+  private blankLine(line: number): void {
+    if (this.blanks === 0) this.blankFrom = line;
+    this.blanks++;
+  }
+
+  /** A record follows the held empty lines: they were NULL records after all. */
+  private flushBlanks(): void {
+    const n = this.blanks;
+    this.blanks = 0;
+    for (let k = 0; k < n; k++) this.emitRecord([''], null, this.blankFrom + k, null);
   }
 
   /** Parse the next piece of text; an incomplete last record waits for more. */
@@ -64,10 +92,16 @@ export class CsvParser {
     this.parse(this.rest === '' ? text : this.rest + text, false);
   }
 
-  /** The input ended: parse what is left. @throws FatalProblem for an unclosed quote. */
-  end(): void {
+  /**
+   * The input ended: parse what is left. Held empty lines are dropped, unless a trailer line
+   * followed them (then they were not at the end of the file). @throws FatalProblem for an
+   * unclosed quote.
+   */
+  end(trailerFollows = false): void {
     if (this.rest !== '') this.parse(this.rest, true);
     this.rest = '';
+    if (trailerFollows && this.blanks > 0) this.flushBlanks();
+    this.blanks = 0;
   }
 
   private parse(s: string, final: boolean): void {
@@ -90,7 +124,7 @@ export class CsvParser {
         if (end > pos) {
           this.checkSize(s, pos, end, line);
           this.onRecord(s.slice(pos, end).split(d), null, line, null);
-        } else if (this.singleColumn) this.onRecord([''], null, line, null);
+        } else if (this.singleColumn) this.blankLine(line);
         pos = lineEnd + 1;
         line++;
         continue;
@@ -210,19 +244,12 @@ export class CsvParser {
     return { next, nextLine: line + lines + 1 };
   }
 
-  /** UTF-8 bytes of s[from, to) exceed the limit? Exact count only when the length leaves it open. */
   private tooLarge(s: string, from: number, to: number): boolean {
-    const chars = to - from;
-    // A character takes 1–3 UTF-8 bytes (a surrogate pair 4 bytes for 2 chars).
-    if (chars * 3 <= this.maxRecordBytes) return false;
-    if (chars > this.maxRecordBytes) return true;
-    return Buffer.byteLength(s.slice(from, to), 'utf8') > this.maxRecordBytes;
+    return overRecordBytes(s, from, to, this.maxRecordBytes);
   }
 
   private checkSize(s: string, from: number, to: number, line: number): void {
-    if (this.tooLarge(s, from, to)) {
-      throw new FatalProblem({ line, message: `the record starting at line ${line} is larger than ${this.maxRecordBytes} bytes (maxRecordBytes)` });
-    }
+    if (this.tooLarge(s, from, to)) throw recordTooLarge(line, this.maxRecordBytes);
   }
 
   /** An incomplete record carried over may not outgrow the limit either: that is how an unclosed quote fails early. */

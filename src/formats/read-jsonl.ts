@@ -10,7 +10,7 @@
  */
 import type { FileProblem } from '../errors.js';
 import { roundDecimal } from './decimal.js';
-import type { ParsedLine } from './read-kv.js';
+import { isWellFormed, loneSurrogateEscape, type ParsedLine } from './read-kv.js';
 import type { ImportColumn } from './types.js';
 
 /** JSON number grammar, anchored at the scan position. */
@@ -46,6 +46,8 @@ export class JsonlLineParser {
   private readonly index = new Map<string, number>();
   private s = '';
   private i = 0;
+  /** The lone-surrogate escape in the string token just read ('' when it had none). */
+  private lone = '';
 
   constructor(private readonly columns: readonly ImportColumn[]) {
     columns.forEach((c, k) => this.index.set(c.key, k));
@@ -69,13 +71,21 @@ export class JsonlLineParser {
         for (;;) {
           if (s.charCodeAt(this.i) !== 0x22) throw new Malformed();
           const key = this.string();
+          const keyLone = this.lone;
           this.ws();
           if (s.charCodeAt(this.i) !== 0x3a /* : */) throw new Malformed();
           this.i++;
           this.ws();
+          this.lone = '';
           const [kind, text] = this.value();
           const k = this.index.get(key);
-          if (k === undefined) {
+          if (keyLone !== '') {
+            add({ line, message: `a key has the escape ${keyLone}, a lone UTF-16 surrogate, which is no character` });
+          } else if (kind === 'string' && this.lone !== '') {
+            // JSON allows "\ud800" alone; it is no character, and a database would store it as
+            // invalid UTF-8 (or reject the whole load).
+            add({ line, column: key, message: `the value of '${key}' has the escape ${this.lone}, a lone UTF-16 surrogate, which is no character` });
+          } else if (k === undefined) {
             add({ line, column: key, message: `unknown key '${key}' (the format has ${this.columns.map((c) => c.key).join(', ')})` });
           } else if (seen[k]) {
             add({ line, column: key, message: `key '${key}' appears more than once in the object` });
@@ -149,13 +159,17 @@ export class JsonlLineParser {
         continue;
       }
       this.i = k + 1;
+      this.lone = '';
       const inner = s.slice(start + 1, k);
       if (!NEEDS_PARSE.test(inner)) return inner;
+      let v: string;
       try {
-        return JSON.parse(s.slice(start, k + 1)) as string;
+        v = JSON.parse(s.slice(start, k + 1)) as string;
       } catch {
         throw new Malformed();
       }
+      if (!isWellFormed(v)) this.lone = loneSurrogateEscape(v);
+      return v;
     }
   }
 

@@ -15,7 +15,7 @@
 import { isUtf8 } from 'node:buffer';
 import iconv from 'iconv-lite';
 import type { FileProblem } from '../errors.js';
-import { normalizeEncodingName } from './charset.js';
+import { EUCKR_LEAD_AT_END, EUCKR_OK, isStrictEucKrName, normalizeEncodingName, strictEucKrScan } from './charset.js';
 
 /**
  * A problem after which the rest of the file cannot be read (unclosed quote, invalid bytes, a
@@ -149,9 +149,17 @@ class Utf8Decoder implements FileDecoder {
 class IconvDecoder implements FileDecoder {
   private readonly decoder: iconv.DecoderStream;
   private started = false;
+  /**
+   * iconv-lite's 'euc-kr' is CP949 and decodes its extra syllables quietly; a file declared
+   * EUC-KR must not contain them (the writer refuses them too, charset.ts strictEucKrScan).
+   */
+  private readonly strictEucKr: boolean;
+  /** A lead byte that ended the previous chunk (-1: none), for the strict EUC-KR check. */
+  private lead = -1;
 
   constructor(private readonly label: string) {
     this.decoder = iconv.getDecoder(label, { stripBOM: true });
+    this.strictEucKr = isStrictEucKrName(label);
   }
 
   write(chunk: Buffer): DecodedText {
@@ -163,7 +171,38 @@ class IconvDecoder implements FileDecoder {
         return { text: '', bad: 0, badDetail: `the file starts with a UTF-8 byte order mark but the format says ${this.label}` };
       }
     }
+    if (this.strictEucKr && chunk.length > 0) {
+      const bad = this.notEucKr(chunk);
+      if (bad !== null) return bad;
+    }
     return this.check(this.decoder.write(chunk));
+  }
+
+  /** The decoded good text and the problem when `chunk` has a character outside KS X 1001, else null. */
+  private notEucKr(chunk: Buffer): DecodedText | null {
+    let at: number;
+    if (this.lead >= 0) {
+      const lead = this.lead;
+      this.lead = -1;
+      // The carried lead byte is inside iconv-lite's decoder, which has produced no text for it yet.
+      if (lead < 0xa1 || chunk[0]! < 0xa1) return this.cp949Only(-1, Buffer.from([lead, chunk[0]!]), chunk);
+      at = strictEucKrScan(chunk, 1);
+    } else at = strictEucKrScan(chunk, 0);
+    if (at === EUCKR_OK) return null;
+    if (at === EUCKR_LEAD_AT_END) {
+      this.lead = chunk[chunk.length - 1]!;
+      return null;
+    }
+    return this.cp949Only(at, chunk.subarray(at, at + 2), chunk);
+  }
+
+  /** Decode the text before the offending character at `at` (-1: it began in the last chunk). */
+  private cp949Only(at: number, pair: Buffer, chunk: Buffer): DecodedText {
+    const before = at > 0 ? this.check(this.decoder.write(chunk.subarray(0, at))) : { text: '', bad: -1 };
+    if (before.bad >= 0) return before;
+    const char = iconv.decode(pair, 'cp949');
+    const what = pair.length === 2 && !char.includes('\ufffd') ? `'${char}', a CP949 extension that is not EUC-KR (KS X 1001)` : `not EUC-KR (KS X 1001)`;
+    return { text: before.text, bad: before.text.length, badDetail: `bytes ${hexBytes(pair)} (${what})` };
   }
 
   end(): DecodedText {
@@ -202,68 +241,155 @@ export function countNewlines(text: string, from = 0, to = text.length): number 
 }
 
 /**
+ * Whether the UTF-8 size of `s[from, to)` exceeds `maxBytes`: the one record-size rule of every
+ * reader (`format.maxRecordBytes`). Counted exactly only when the length leaves it open, so the
+ * usual record costs two comparisons.
+ */
+export function overRecordBytes(s: string, from: number, to: number, maxBytes: number): boolean {
+  const chars = to - from;
+  // A character takes 1–3 UTF-8 bytes (a surrogate pair 4 bytes for 2 chars).
+  if (chars * 3 <= maxBytes) return false;
+  if (chars > maxBytes) return true;
+  return Buffer.byteLength(s.slice(from, to), 'utf8') > maxBytes;
+}
+
+/** The problem of a record over `maxRecordBytes`. */
+export function recordTooLarge(line: number, maxBytes: number): FatalProblem {
+  return new FatalProblem({ line, message: `the record starting at line ${line} is larger than ${maxBytes} bytes (maxRecordBytes)` });
+}
+
+/**
+ * Text of an unfinished line, kept as pieces rather than one growing string: appending is O(1)
+ * and nothing already held is scanned again, so a line costs time linear in its length however it
+ * is split into chunks. Its size is bounded by `maxRecordBytes` (checked per piece, in bytes).
+ */
+class PendingLine {
+  private pieces: string[] = [];
+  /** Characters held. */
+  length = 0;
+  /** UTF-8 bytes held, once the character count alone no longer bounds them (-1: not counted). */
+  private bytes = -1;
+
+  constructor(private readonly maxBytes: number) {}
+
+  /** Add text; @returns false when the line is now larger than the limit. */
+  add(text: string): boolean {
+    if (text === '') return true;
+    this.pieces.push(text);
+    this.length += text.length;
+    if (this.bytes >= 0) this.bytes += Buffer.byteLength(text, 'utf8');
+    else if (this.length * 3 > this.maxBytes) this.bytes = this.pieces.reduce((n, p) => n + Buffer.byteLength(p, 'utf8'), 0);
+    return this.bytes <= this.maxBytes;
+  }
+
+  /** The held text, and start over. */
+  take(): string {
+    const s = this.pieces.length === 1 ? this.pieces[0]! : this.pieces.join('');
+    this.pieces = [];
+    this.length = 0;
+    this.bytes = -1;
+    return s;
+  }
+}
+
+/**
  * Holds back the last non-empty line of the text that passes through, so that when the input
  * ends it is the trailer and never reaches the parser. Streaming: only that line (plus any empty
- * lines after it) is kept, and it is released as soon as more text follows.
+ * lines after it) is kept, and it is released as soon as more text follows. Only new text is
+ * searched for line breaks, never what is already held.
  */
 export class TrailerSplitter {
-  private pending = '';
+  /** The held line (no '\n' inside it). */
+  private readonly held: PendingLine;
+  /** Line breaks (and CRs) after the held line; once there is one, the next text starts a new line. */
+  private breaks = '';
 
   /**
-   * @param limit characters the held-back line may reach before the file is rejected: without a
-   *   line break there is no last line to hold, and memory must stay bounded.
-   * @param lineOf physical line number of the held-back text's start, for the problem.
+   * @param maxBytes UTF-8 bytes the held-back line may reach before the file is rejected: without
+   *   a line break there is no last line to hold, and memory must stay bounded.
+   * @param lineOf physical line number of the start of the held-back line, given the number of
+   *   line breaks held after it, for the problem.
    */
   constructor(
-    private readonly limit: number,
-    private readonly lineOf: (pendingText: string) => number,
-  ) {}
+    private readonly maxBytes: number,
+    private readonly lineOf: (breaksHeld: number) => number,
+  ) {
+    this.held = new PendingLine(maxBytes);
+  }
 
   /** Text that is certainly not the trailer (ends just after a line break, or ''). */
   push(text: string): string {
-    const s = this.pending === '' ? text : this.pending + text;
-    let e = s.length - 1;
-    for (let c = s.charCodeAt(e); e >= 0 && (c === 10 || c === 13); c = s.charCodeAt(--e));
+    let e = text.length - 1;
+    for (let c = text.charCodeAt(e); e >= 0 && (c === 10 || c === 13); c = text.charCodeAt(--e));
     if (e < 0) {
-      this.pending = s;
+      // Only line endings: they follow the held line.
+      this.breaks += text;
       return '';
     }
-    const start = s.lastIndexOf('\n', e) + 1;
-    this.pending = start === 0 ? s : s.slice(start);
-    if (this.pending.length > this.limit) {
-      throw new FatalProblem({ line: this.lineOf(this.pending), message: `the line is longer than ${this.limit} characters` });
+    const start = text.lastIndexOf('\n', e) + 1;
+    let out = '';
+    if (start > 0 || this.breaks.includes('\n')) {
+      // A new last line begins: everything held so far is data.
+      out = this.held.take() + this.breaks + text.slice(0, start);
+      this.breaks = '';
+    } else if (this.breaks !== '') {
+      // Only CRs followed the held line: a lone CR is not a line break, the line goes on.
+      this.held.add(this.breaks);
+      this.breaks = '';
     }
-    return start === 0 ? '' : s.slice(0, start);
+    if (!this.held.add(text.slice(start, e + 1))) throw recordTooLarge(this.lineOf(countNewlines(text, e + 1)), this.maxBytes);
+    this.breaks = text.slice(e + 1);
+    return out;
   }
 
   /** The trailer line without its line ending, or undefined when the input had no non-empty line. */
   end(): string | undefined {
-    const t = this.pending.replace(/[\r\n]+$/, '');
+    const t = this.held.take();
     return t === '' ? undefined : t;
   }
 }
 
 /**
  * Splits text into physical lines for the line-based formats (kv, jsonl): each complete line goes
- * to `onLine` without its '\n' or '\r\n', with its 1-based number. Empty lines are skipped.
+ * to `onLine` without its '\n' or '\r\n', with its 1-based number. Empty lines are no records and
+ * are skipped (so blank lines at the end of a file never become rows). A line may not be larger
+ * than `maxBytes` (`format.maxRecordBytes`); only new text is searched for line breaks, so time is
+ * linear in the input however long a line is.
  */
 export class LineSplitter {
-  private rest = '';
+  private readonly rest: PendingLine;
   private line = 1;
 
   constructor(
-    private readonly limit: number,
+    private readonly maxBytes: number,
     private readonly onLine: (text: string, line: number) => void,
-  ) {}
+  ) {
+    this.rest = new PendingLine(maxBytes);
+  }
 
   push(text: string): void {
-    const s = this.rest === '' ? text : this.rest + text;
     let pos = 0;
     let line = this.line;
     try {
-      for (let nl = s.indexOf('\n'); nl !== -1; nl = s.indexOf('\n', pos)) {
-        const end = nl > pos && s.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-        if (end > pos) this.onLine(s.slice(pos, end), line);
+      for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', pos)) {
+        let s: string;
+        let from: number;
+        let to = nl;
+        if (this.rest.length > 0) {
+          // The line started in an earlier chunk.
+          this.rest.add(text.slice(0, nl));
+          s = this.rest.take();
+          from = 0;
+          to = s.length;
+        } else {
+          s = text;
+          from = pos;
+        }
+        if (to > from && s.charCodeAt(to - 1) === 13) to--;
+        if (to > from) {
+          if (overRecordBytes(s, from, to, this.maxBytes)) throw recordTooLarge(line, this.maxBytes);
+          this.onLine(s.slice(from, to), line);
+        }
         line++;
         pos = nl + 1;
       }
@@ -271,15 +397,11 @@ export class LineSplitter {
       // Keep position even when onLine stops the decoding, so numbering stays right.
       this.line = line;
     }
-    this.rest = pos === 0 ? s : s.slice(pos);
-    if (this.rest.length > this.limit) {
-      throw new FatalProblem({ line: this.line, message: `the line is longer than ${this.limit} characters` });
-    }
+    if (!this.rest.add(pos === 0 ? text : text.slice(pos))) throw recordTooLarge(this.line, this.maxBytes);
   }
 
   end(): void {
-    const s = this.rest;
-    this.rest = '';
+    const s = this.rest.take();
     const t = s.charCodeAt(s.length - 1) === 13 ? s.slice(0, -1) : s;
     if (t !== '') this.onLine(t, this.line);
   }

@@ -29,10 +29,11 @@ import { ValueProblem } from './render.js';
 import { ZoneClock } from './time.js';
 import type { DecodedRow, DecodeOptions, DecodeSummary, ImportColumn } from './types.js';
 
-/** Default `maxRecordBytes` for csv. */
+/**
+ * Default `maxRecordBytes`: UTF-8 bytes one record (a csv record, a kv or jsonl line, the trailer)
+ * may take. Bounds memory and work when a file has an unclosed quote or no line breaks at all.
+ */
 const DEFAULT_MAX_RECORD_BYTES = 1 << 20;
-/** Characters a kv or jsonl line may take: bounds memory when a file has no line breaks at all. */
-const LINE_LIMIT = 16 << 20;
 /** Decoded text is handed to the parser in slices of this many characters, bounding the rows buffered per step. */
 const SLICE_CHARS = 64 * 1024;
 
@@ -228,18 +229,20 @@ class CsvRows {
 /** What decodeFile needs from a format: where text goes, and what to do when it ends. */
 interface FormatReader {
   push(text: string): void;
-  end(): void;
+  /** @param trailerFollows a trailer line came after the data (held back from the reader). */
+  end(trailerFollows: boolean): void;
 }
 
 function makeReader(spec: ImportFormatSpec, columns: readonly ImportColumn[], sink: RowSink): FormatReader {
+  const maxRecordBytes = spec.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
   switch (spec.type) {
     case 'csv': {
       const rows = new CsvRows(columns, sink, spec.header !== false, spec.nullText ?? '');
-      const parser = new CsvParser(spec.delimiter ?? ',', spec.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES, columns.length === 1, rows.onRecord);
+      const parser = new CsvParser(spec.delimiter ?? ',', maxRecordBytes, columns.length === 1, rows.onRecord);
       return {
         push: (text) => parser.push(text),
-        end: () => {
-          parser.end();
+        end: (trailerFollows) => {
+          parser.end(trailerFollows);
           rows.end();
         },
       };
@@ -247,7 +250,7 @@ function makeReader(spec: ImportFormatSpec, columns: readonly ImportColumn[], si
     case 'kv':
     case 'jsonl': {
       const lineParser = spec.type === 'kv' ? new KvLineParser(columns, spec.separator ?? ' ') : new JsonlLineParser(columns);
-      const lines = new LineSplitter(LINE_LIMIT, (text, line) => {
+      const lines = new LineSplitter(maxRecordBytes, (text, line) => {
         const parsed: ParsedLine = lineParser.parse(text, line);
         sink.record(line, parsed.cells, parsed.problems);
       });
@@ -266,9 +269,9 @@ function optionProblems(opts: DecodeOptions): string[] {
   if (spec.type === 'csv') {
     const d = spec.delimiter ?? ',';
     if (d.length !== 1 || d === '"' || d === '\r' || d === '\n') problems.push(`format.delimiter: '${d}' must be one character other than '"', CR and LF`);
-    const m = spec.maxRecordBytes;
-    if (m !== undefined && !(Number.isSafeInteger(m) && m > 0)) problems.push(`format.maxRecordBytes: ${String(m)} must be a whole number above 0`);
   }
+  const m = spec.maxRecordBytes;
+  if (m !== undefined && !(Number.isSafeInteger(m) && m > 0)) problems.push(`format.maxRecordBytes: ${String(m)} must be a whole number above 0`);
   if (spec.type === 'kv' && spec.separator === '') problems.push('format.separator: must not be empty');
   return problems;
 }
@@ -281,8 +284,11 @@ function optionProblems(opts: DecodeOptions): string[] {
  *   with the line they are on.
  * - csv: header names matched to `columns` (order free, all required, no others), or without a
  *   header exactly `columns.length` fields in declared order; RFC 4180 quoting, LF or CRLF (mixed
- *   too), quoted line breaks, empty lines skipped. An unquoted field equal to `nullText` (default
+ *   too), quoted line breaks, empty lines skipped (in a one-column file an empty line is NULL, as
+ *   PostgreSQL COPY writes it, except at the end of the file). An unquoted field equal to `nullText` (default
  *   '') is NULL; a quoted one is text, so `""` is the empty string, as the writers produce it.
+ * - Blank lines at the end of a file are never records, and no record (csv record, kv or jsonl
+ *   line, trailer) may be larger than `format.maxRecordBytes` (default 1 MiB).
  * - kv: `key=value` pairs; a missing key or bare `key=` is NULL, `key=""` is ''.
  * - jsonl: one object per line; a missing key or `null` is NULL; numbers are kept exactly as written.
  * - In columns other than string, an empty text is NULL too. A NULL in a column that is not
@@ -339,8 +345,8 @@ export async function* decodeFile(
 
   /** '\n' characters in all text decoded so far: the line of an invalid byte or of the trailer. */
   let linesSeen = 0;
-  const trailerLimit = spec.type === 'csv' ? (spec.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES) : LINE_LIMIT;
-  const trailer = template !== undefined ? new TrailerSplitter(trailerLimit, (held) => linesSeen - countNewlines(held) + 1) : null;
+  const trailerLimit = spec.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES;
+  const trailer = template !== undefined ? new TrailerSplitter(trailerLimit, (breaksHeld) => linesSeen - breaksHeld + 1) : null;
 
   const pushText = (text: string): void => {
     linesSeen += countNewlines(text);
@@ -365,7 +371,7 @@ export async function* decodeFile(
     if (d.text !== '') pushText(d.text);
     if (d.bad >= 0) throw badBytes(d);
     if (trailer) summary.trailer = trailer.end();
-    reader.end();
+    reader.end(summary.trailer !== undefined);
     summary.rows = sink.rows;
     if (sink.ready.length > 0) for (const row of sink.take()) yield row;
   } catch (e) {

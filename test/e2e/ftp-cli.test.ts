@@ -36,7 +36,7 @@ export default defineConfig({
       'jobs/settle.ts': `import { defineImport } from 'ferry';
 export default defineImport({
   businessDate: 'today',
-  fetch: { connection: 'bank', dir: 'outbound', file: 'settle_*.csv', after: 'delete' },
+  fetch: { connection: 'bank', dir: 'outbound', file: 'settle_*.csv', after: 'delete', stableFor: '0s' },
   format: { type: 'csv', columns: { id: 'int', amount: 'decimal' } },
   load: { connection: 'shop', table: 'settle', mode: 'insert' },
 });`,

@@ -21,12 +21,17 @@ export default defineConfig({
 });
 `;
 
-function job(extra: { fetch?: string; deadline?: string; checks?: string; load?: string; format?: string } = {}): string {
+/**
+ * The test job. Files are written whole before a run, so the stability window is off ('0s') unless
+ * a test is about it (`stableFor` in extra.fetch, or `stableFor: null` for the default window).
+ */
+function job(extra: { fetch?: string; deadline?: string; checks?: string; load?: string; format?: string; stableFor?: string | null } = {}): string {
+  const stable = extra.stableFor === null ? '' : `, stableFor: '${extra.stableFor ?? '0s'}'`;
   return `
 import { defineImport } from 'ferry';
 export default defineImport({
   businessDate: 'today',
-  fetch: { connection: 'bank', dir: 'out', file: 'settle_{date:yyyyMMdd}.csv', after: { moveTo: 'out/done' } ${extra.fetch ?? ''} },
+  fetch: { connection: 'bank', dir: 'out', file: 'settle_{date:yyyyMMdd}.csv', after: { moveTo: 'out/done' }${stable} ${extra.fetch ?? ''} },
   ${extra.deadline ? `deadline: '${extra.deadline}',` : ''}
   format: { type: 'csv', header: true, columns: { settlement_id: 'string', amount: 'decimal', settled_at: 'timestamp' } ${extra.format ?? ''} },
   checks: { minRows: 1 ${extra.checks ?? ''} },
@@ -293,7 +298,7 @@ describe('import: completeness and deadlines', () => {
   });
 
   test('a file still being written is not picked up until size and mtime are stable', async () => {
-    const p = project(job({ fetch: ", stableFor: '2s'" }));
+    const p = project(job({ stableFor: '2s' }));
     try {
       const path = p.path('bank/out/settle_20261120.csv');
       writeFileSync(path, GOOD.slice(0, 40));
@@ -310,6 +315,38 @@ describe('import: completeness and deadlines', () => {
       writeFileSync(path, GOOD);
       const b = await run(p, ['run', 'settle', '--date', '2026-11-20']);
       assert.equal(b.result.outcome, 'ingested', JSON.stringify(b.result));
+    } finally {
+      p.remove();
+    }
+  });
+
+  test('without a done file and without stableFor, a file just written is not loaded at once (default window 30s)', async () => {
+    const p = project(job({ stableFor: null }));
+    try {
+      // The partner's upload is under way: half the rows are there, mtime is now.
+      p.write('bank/out/settle_20261120.csv', GOOD.slice(0, GOOD.indexOf('S3')));
+      const child = spawn(process.execPath, [ferryBin, '--log-format', 'json', 'run', 'settle', '--date', '2026-11-20'], { cwd: p.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      // Resolves with the wait the run announced, or null when it ended without waiting.
+      const waited = await new Promise<{ waitMs: number; stableForMs: number } | null>((resolve) => {
+        child.stderr.on('data', (d: Buffer) => {
+          stderr += d.toString();
+          const line = stderr.split('\n').find((l) => l.includes('waiting in this run for the file to stay unchanged'));
+          if (line) resolve(JSON.parse(line) as { waitMs: number; stableForMs: number });
+        });
+        child.on('close', () => resolve(null));
+      });
+      const closed = new Promise((r) => child.on('close', r));
+      try {
+        assert.ok(waited, `the run did not wait for the file to be stable:\n${stderr}`);
+        assert.equal(waited.stableForMs, 30_000);
+        assert.ok(waited.waitMs > 25_000 && waited.waitMs <= 30_000, String(waited.waitMs));
+        assert.deepEqual(rows(p), [], 'nothing loaded while the window runs');
+        assert.ok(existsSync(p.path('bank/out/settle_20261120.csv')), 'the file stays where it is');
+      } finally {
+        if (child.exitCode === null) child.kill();
+        await closed;
+      }
     } finally {
       p.remove();
     }
@@ -374,6 +411,24 @@ describe('import: crashes and concurrency', () => {
 });
 
 describe('import: operator commands', () => {
+  test("check warns about stableFor '0s' without a done file, and still succeeds", async () => {
+    const p = project(job({ stableFor: '0s' }));
+    try {
+      const c = await runFerry(p.dir, ['check']);
+      assert.equal(c.code, 0, c.stderr);
+      assert.match(c.stdout, /^warning: jobs\/settle\.ts: fetch\.stableFor: '0s' takes a file as soon as it is listed, even while the partner is still writing it/m);
+      const j = await runFerry(p.dir, ['--json', 'check']);
+      assert.equal((JSON.parse(j.stdout) as { warnings: string[] }).warnings.length, 1);
+      // The default window and a done file need no warning.
+      p.write('jobs/settle.ts', job({ stableFor: null }));
+      assert.doesNotMatch((await runFerry(p.dir, ['check'])).stdout, /warning/);
+      p.write('jobs/settle.ts', job({ fetch: ", doneFile: '{file}.done'" }));
+      assert.doesNotMatch((await runFerry(p.dir, ['check'])).stdout, /warning/);
+    } finally {
+      p.remove();
+    }
+  });
+
   test('ingest --file by hand, refusing the same bytes twice unless --force; reingest replays the archive', async () => {
     const p = project();
     try {

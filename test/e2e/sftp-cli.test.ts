@@ -35,7 +35,7 @@ export default defineConfig({
       'jobs/settle.ts': `import { defineImport } from 'ferry';
 export default defineImport({
   businessDate: 'today',
-  fetch: { connection: 'partner', dir: 'outbound', file: 'settle_{date:yyyyMMdd}.csv', after: { moveTo: 'outbound/done' } },
+  fetch: { connection: 'partner', dir: 'outbound', file: 'settle_{date:yyyyMMdd}.csv', after: { moveTo: 'outbound/done' }, stableFor: '0s' },
   format: { type: 'csv', columns: { id: 'int', amount: 'decimal' } },
   load: { connection: 'shop', table: 'settle', mode: 'insert' },
 });`,

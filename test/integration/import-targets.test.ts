@@ -63,7 +63,7 @@ export default defineConfig({ timezone: 'Asia/Seoul', connections: {
         'jobs/settle.ts': `import { defineImport } from 'ferry';
 export default defineImport({
   businessDate: 'today',
-  fetch: { connection: 'bank', file: 'settle_{date:yyyyMMdd}.csv' },
+  fetch: { connection: 'bank', file: 'settle_{date:yyyyMMdd}.csv', stableFor: '0s' },
   format: { type: 'csv', columns: { settlement_id: 'string', customer: { type: 'string', nullable: true }, amount: 'decimal', settled_on: 'date', settled_at: 'timestamp' } },
   load: { connection: 'ledger', table: '${t.table}', mode: 'replace', replaceBy: { dateColumn: 'business_date' } },
 });`,
