@@ -112,6 +112,26 @@ export class MissingFileError extends FerryError {
   readonly exitCode = ExitCode.missing;
 }
 
+/**
+ * The target database cannot hold a value of a load exactly (out of its column's range, more
+ * digits than its precision, a NUL byte), found by ferry's check before sending it or reported by
+ * the database as a data error. `row` counts the rows of the load (1-based), `column` is the
+ * target column; the receive pipeline turns it into a {@link RejectedFileError} naming the file's
+ * line and column. Nothing of the load is committed.
+ */
+export class RejectedRowError extends FerryError {
+  readonly code = 'rejected-row';
+  readonly exitCode = ExitCode.rejected;
+  constructor(
+    readonly row: number | undefined,
+    readonly column: string | undefined,
+    readonly detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${row !== undefined ? `row ${row}` : 'a row'}${column !== undefined ? `, column ${column}` : ''}: ${detail}`, options);
+  }
+}
+
 /** One problem found in a received file: where (line, column) and what. */
 export interface FileProblem {
   /** 1-based physical line in the file where the record starts (undefined for whole-file checks). */

@@ -21,6 +21,7 @@ import { crashPoint } from './crash.js';
 import type { InstanceOutcome, InstanceResult, RunOptions } from './export.js';
 import { holdLease, reasonNotToRun } from './lease.js';
 import { renderName, renderPlaceholders, unsafeNameReason } from './naming.js';
+import { dropEmptyInbox, sweepInstanceInbox } from './inbox-sweep.js';
 import { discard, inboxDir, receiveFile, writeErrorReport, type ReceivedReport } from './receive.js';
 import { withRetry } from './retry.js';
 import type { Session } from './session.js';
@@ -84,11 +85,11 @@ async function applyAfter(t: Transport, job: LoadedImportJob, c: Candidate, dir:
 }
 
 /** Expected `<name>.sha256` sidecar: present and equal to what we downloaded. */
-async function checkSidecar(session: Session, t: Transport, path: string, sha256: string): Promise<FileProblem[]> {
+async function checkSidecar(inbox: string, t: Transport, path: string, sha256: string): Promise<FileProblem[]> {
   const sidecar = `${path}.sha256`;
   if (!(await t.stat(sidecar))) return [{ message: `checksum sidecar ${sidecar} is missing` }];
-  const tmp = join(inboxDir(session, '.sidecars'), randomBytes(6).toString('hex'));
-  await mkdir(resolve(tmp, '..'), { recursive: true });
+  const tmp = join(inbox, `.sidecar-${randomBytes(6).toString('hex')}`);
+  await mkdir(inbox, { recursive: true });
   try {
     try {
       await t.get(sidecar, tmp, { maxBytes: MAX_SIDECAR_BYTES });
@@ -140,7 +141,9 @@ export async function runImportInstance(session: Session, job: LoadedImportJob, 
   }
   const attempt = opts.dryRun ? undefined : await state.startAttempt(job.name, dateText, session.runId, Boolean(opts.force));
   const reports: ReceivedReport[] = [];
+  const inbox = inboxDir(session, job.name, dateText);
   try {
+    if (lease) await sweepInstanceInbox(inbox, log);
     const t = await session.transport(fetch.connection);
     const dir = fetch.dir ?? '';
     const entries = await withRetry(() => t.list(dir || '.'), session.project.config.retry);
@@ -237,7 +240,6 @@ export async function runImportInstance(session: Session, job: LoadedImportJob, 
         }
       }
 
-      const inbox = inboxDir(session, job.name);
       await mkdir(inbox, { recursive: true });
       const tmp = join(inbox, `.${e.name}.${randomBytes(4).toString('hex')}.part`);
       const bar = session.progress.start(`${fetch.connection}:${e.path}`, e.size, 'bytes');
@@ -276,7 +278,7 @@ export async function runImportInstance(session: Session, job: LoadedImportJob, 
       await rename(tmp, local);
       await fsyncDir(inbox);
       const late = deadline !== undefined && now() > deadline;
-      const pre = job.def.checks?.checksum === 'sha256-sidecar' ? await checkSidecar(session, t, e.path, got.sha256) : [];
+      const pre = job.def.checks?.checksum === 'sha256-sidecar' ? await checkSidecar(inbox, t, e.path, got.sha256) : [];
       const report = await receiveFile(
         session,
         job,
@@ -336,6 +338,7 @@ export async function runImportInstance(session: Session, job: LoadedImportJob, 
     }
     return result({ outcome: 'failed', exitCode: code, error: msg, received: reports });
   } finally {
+    if (lease) await dropEmptyInbox(inbox);
     await lease?.release();
   }
 }

@@ -16,6 +16,7 @@ import { sha256File, writeFileAtomic } from '../fsutil.js';
 import type { InstanceOutcome, InstanceResult } from './export.js';
 import { holdLease } from './lease.js';
 import { unsafeNameReason } from './naming.js';
+import { dropEmptyInbox, sweepInstanceInbox } from './inbox-sweep.js';
 import { inboxDir, receiveFile, type ReceivedReport } from './receive.js';
 import type { Session } from './session.js';
 
@@ -64,7 +65,9 @@ export async function ingestByHand(session: Session, req: ManualIngestRequest): 
   const attempt = await state.startAttempt(job.name, dateText, session.runId, req.force || !req.file);
   try {
     // Work on a copy inside the inbox: the original stays where the operator (or the archive) has it.
-    const local = join(inboxDir(session, job.name), `${attempt.id}-${name}`);
+    const inbox = inboxDir(session, job.name, dateText);
+    await sweepInstanceInbox(inbox, log);
+    const local = join(inbox, `${attempt.id}-${name}`);
     let copied;
     try {
       // Opened lazily, inside the pipeline, so an unreadable file is a handled error, not a crash.
@@ -112,6 +115,7 @@ export async function ingestByHand(session: Session, req: ManualIngestRequest): 
       durationMs: Date.now() - started,
     };
   } finally {
+    await dropEmptyInbox(inboxDir(session, job.name, dateText));
     await lease.release();
   }
 }

@@ -17,7 +17,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import type { DateTime } from 'luxon';
 import type { LoadedImportJob } from '../config/load.js';
 import type { LoadTarget, SourceDatabase } from '../database/types.js';
-import { ConfigError, DuplicateIngestError, type FileProblem, RejectedFileError } from '../errors.js';
+import { ConfigError, DuplicateIngestError, type FileProblem, RejectedFileError, RejectedRowError } from '../errors.js';
 import { checkTrailer, decodeFile, resolveImportColumns } from '../formats/index.js';
 import type { DecodedRow, DecodeSummary, ImportColumn } from '../formats/types.js';
 import { fsyncDir, writeFileAtomic } from '../fsutil.js';
@@ -116,8 +116,53 @@ function loadTarget(job: LoadedImportJob, columns: ImportColumn[], dateText: str
   return { target: { table: load.table, columns: names, mode: load.mode, key: load.key, replace }, extra };
 }
 
-async function* withExtra(rows: AsyncIterable<DecodedRow>, extra: Value[]): AsyncGenerator<Value[]> {
-  for await (const r of rows) yield extra.length ? [...r.values, ...extra] : r.values;
+/**
+ * The file line of each loaded row, kept as the few places where lines stop following rows one
+ * to one (the header, quoted line breaks, empty lines): a database error may name a row long
+ * after it was sent (PostgreSQL COPY reports at its end), and a million-row file must not cost a
+ * million numbers to say which line that was.
+ */
+export class RowLines {
+  private readonly rows: number[] = [];
+  private readonly lines: number[] = [];
+  private count = 0;
+
+  /** Note the line of the next row. */
+  add(line: number): void {
+    this.count++;
+    const last = this.rows.length - 1;
+    if (last < 0 || this.lines[last]! + (this.count - this.rows[last]!) !== line) {
+      this.rows.push(this.count);
+      this.lines.push(line);
+    }
+  }
+
+  /** The line of row `row` (1-based), or undefined when no such row was noted. */
+  lineOf(row: number): number | undefined {
+    if (row < 1 || row > this.count) return undefined;
+    let lo = 0;
+    let hi = this.rows.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.rows[mid]! <= row) lo = mid;
+      else hi = mid - 1;
+    }
+    return this.lines[lo]! + (row - this.rows[lo]!);
+  }
+}
+
+async function* withExtra(rows: AsyncIterable<DecodedRow>, extra: Value[], lines: RowLines): AsyncGenerator<Value[]> {
+  for await (const r of rows) {
+    lines.add(r.line);
+    yield extra.length ? [...r.values, ...extra] : r.values;
+  }
+}
+
+/** A value the target refused, as a problem of the file: its line and the file's column name. */
+function refusedValue(e: RejectedRowError, lines: RowLines, columns: ImportColumn[]): FileProblem {
+  const line = e.row !== undefined ? lines.lineOf(e.row) : undefined;
+  const column = e.column === undefined ? undefined : (columns.find((c) => c.target === e.column)?.key ?? e.column);
+  return { ...(line !== undefined ? { line } : {}), ...(column !== undefined ? { column } : {}), message: e.detail };
 }
 
 async function* asObjects(rows: AsyncIterable<DecodedRow>, columns: ImportColumn[], counter: { n: number }): AsyncGenerator<Record<string, unknown>> {
@@ -153,7 +198,13 @@ async function load(session: Session, job: LoadedImportJob, db: SourceDatabase, 
       let n: number;
       if (job.def.load) {
         const { target, extra } = loadTarget(job, columns, dateText, file.name);
-        n = await tx.load(target, withExtra(rows, extra));
+        const lines = new RowLines();
+        try {
+          n = await tx.load(target, withExtra(rows, extra, lines));
+        } catch (e) {
+          if (e instanceof RejectedRowError) throw new RejectedFileError(file.name, [refusedValue(e, lines, columns)], { cause: e });
+          throw e;
+        }
       } else {
         const counter = { n: 0 };
         const objects = asObjects(rows, columns, counter);
@@ -223,6 +274,31 @@ export async function receiveFile(session: Session, job: LoadedImportJob, file: 
   }
 
   try {
+    return await receiveRecorded(session, job, file, opts, db, inbox, archiveDir, base);
+  } catch (e) {
+    // The run fails (database down, disk): the partner still has the file and the next run
+    // downloads it again, so the local copy must not stay behind to pile up run after run.
+    await discard(file.localPath);
+    await state.updateInboxFile(inbox.id, { status: 'received', localPath: null }).catch(() => undefined);
+    throw e;
+  }
+}
+
+/** {@link receiveFile} after the inbox record and the duplicate check. */
+async function receiveRecorded(
+  session: Session,
+  job: LoadedImportJob,
+  file: ReceivedFile,
+  opts: ReceiveOptions,
+  db: SourceDatabase,
+  inbox: InboxRecord,
+  archiveDir: string,
+  base: Pick<ReceivedReport, 'name' | 'bytes' | 'sha256' | 'late'>,
+): Promise<ReceivedReport> {
+  const state = await session.state();
+  const log = opts.log.child({ file: file.name });
+  const dateText = opts.date.toFormat('yyyy-MM-dd');
+  try {
     if (file.preProblems?.length) throw new RejectedFileError(file.name, file.preProblems);
     const rows = await load(session, job, db, file, opts);
     crashPoint('ingest-after-commit');
@@ -265,6 +341,7 @@ export async function discard(path: string): Promise<void> {
   await rm(path, { force: true }).catch(() => undefined);
 }
 
-export function inboxDir(session: Session, job: string): string {
-  return workPath(session, 'inbox', job);
+/** The inbox folder of one instance (see inbox-sweep.ts for why one per business date). */
+export function inboxDir(session: Session, job: string, businessDate: string): string {
+  return workPath(session, 'inbox', job, businessDate);
 }

@@ -19,8 +19,9 @@
 import type { Knex } from 'knex';
 import type { Connection } from 'mysql2';
 import type { Value } from '../values.js';
-import { MARKER_LOCK_WAIT_SECONDS, markerDdl, rowShapeError, valueText, WallClock } from './ingest.js';
+import { loadRowOf, MARKER_LOCK_WAIT_SECONDS, markerDdl, rowShapeError, tagLoadRow, valueText, WallClock } from './ingest.js';
 import type { CheckedTarget, DialectSession, IngestDialect } from './ingest.js';
+import { intKind, type ColumnKind } from './load-values.js';
 import type { BindValue } from './types.js';
 
 /** At most this many values per statement (rows × columns). */
@@ -55,6 +56,41 @@ function literal(v: Value, clock: WallClock): string {
   // never be read as SQL whatever its text.
   return quote(valueText(v, (i) => clock.wall(i)));
 }
+
+const INT_BITS: Record<string, 8 | 16 | 24 | 32 | 64> = { tinyint: 8, smallint: 16, mediumint: 24, int: 32, integer: 32, bigint: 64 };
+
+/** The target's column types from information_schema (the table's database, or the session's). */
+async function columnKinds(conn: Connection, t: CheckedTarget, names: readonly string[]): Promise<ColumnKind[]> {
+  const parts = t.name.split('.');
+  const [schema, table] = parts.length === 2 ? [parts[0]!, parts[1]!] : [null, parts[0]!];
+  const rows = (await run(
+    conn,
+    'SELECT COLUMN_NAME AS name, DATA_TYPE AS type, COLUMN_TYPE AS full_type, NUMERIC_PRECISION AS p, NUMERIC_SCALE AS s ' +
+      'FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?',
+    [schema, table],
+  )) as Array<{ name: string; type: string; full_type: string; p: unknown; s: unknown }>;
+  const byName = new Map(rows.map((r) => [String(r.name).toLowerCase(), r]));
+  return names.map((n): ColumnKind => {
+    const c = byName.get(n.toLowerCase());
+    if (!c) return { kind: 'other' };
+    const type = String(c.type).toLowerCase();
+    const bits = INT_BITS[type];
+    if (bits) return intKind(bits, /unsigned/i.test(String(c.full_type)));
+    if (type === 'decimal' || type === 'numeric') return { kind: 'decimal', precision: Number(c.p), scale: Number(c.s) };
+    if (type === 'float') return { kind: 'float', digits: 6 };
+    if (type === 'double' || type === 'real') return { kind: 'float', digits: 15 };
+    if (type === 'datetime') return { kind: 'timestamp' };
+    if (type === 'timestamp') return { kind: 'timestamptz' };
+    return { kind: 'other' };
+  });
+}
+
+/**
+ * Data errors of strict mode: NULL into NOT NULL (1048), out of range (1264), truncated (1265),
+ * bad date/time or number text (1292, 1366, 1367), too long (1406), BIGINT overflow (1690), CHECK
+ * failed (MySQL 3819, MariaDB 4025).
+ */
+const DATA_ERRNOS = new Set([1048, 1264, 1265, 1292, 1366, 1367, 1406, 1690, 3819, 4025]);
 
 /** What {@link mysqlIngest} needs from the adapter. */
 export interface MysqlSessionHooks {
@@ -96,7 +132,11 @@ async function load(conn: Connection, t: CheckedTarget, rows: AsyncIterable<Valu
       () => undefined,
       (e: unknown) => {
         // The server's "at row k" counts within the statement; say which rows it held.
-        if (e instanceof Error) e.message += ` (in rows ${from}-${to} of the load)`;
+        if (e instanceof Error) {
+          const k = /at row (\d+)/.exec(e.message);
+          if (k) tagLoadRow(e, from + Number(k[1]) - 1);
+          e.message += ` (in rows ${from}-${to} of the load)`;
+        }
         throw e;
       },
     );
@@ -147,6 +187,7 @@ export function mysqlIngest(hooks: MysqlSessionHooks): IngestDialect {
           exec(`SET @ferry_lock_wait = @@session.innodb_lock_wait_timeout, SESSION innodb_lock_wait_timeout = ${MARKER_LOCK_WAIT_SECONDS}`, []),
         afterMarker: () => exec('SET SESSION innodb_lock_wait_timeout = @ferry_lock_wait', []),
         load: (t, rows) => load(conn, t, rows, clock, maxPacket),
+        columnKinds: (t, names) => columnKinds(conn, t, names),
       };
     },
     // mysql2 server errors carry the SQLSTATE; connection errors a fatal flag.
@@ -157,5 +198,14 @@ export function mysqlIngest(hooks: MysqlSessionHooks): IngestDialect {
     isLockConflict: (e) => errno(e) === 1205 || errno(e) === 1213,
     // ER_NO_SUCH_TABLE
     isMissingTable: (e) => errno(e) === 1146,
+    dataError: (e) => {
+      const n = errno(e);
+      if (n === undefined || !DATA_ERRNOS.has(n)) return undefined;
+      const message = (e as Error).message.replace(/ \(in rows \d+-\d+ of the load\)$/, '');
+      // 'x', or `db`.`table`.`x` (MariaDB), or "Column 'x' cannot be null".
+      const column = /for column (?:[`'][^`']*[`']\.)*[`']([^`']+)[`']/.exec(message)?.[1] ?? /^Column '([^']+)' cannot be null/.exec(message)?.[1];
+      const row = loadRowOf(e);
+      return { ...(row !== undefined ? { row } : {}), ...(column ? { column } : {}), message };
+    },
   };
 }

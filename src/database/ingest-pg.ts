@@ -23,6 +23,7 @@ import type { Value } from '../values.js';
 import { checkZone } from './convert.js';
 import { instantIso, markerDdl, rowShapeError, valueText } from './ingest.js';
 import type { CheckedTarget, DialectSession, IngestDialect } from './ingest.js';
+import { intKind, type ColumnKind } from './load-values.js';
 
 /**
  * Insert and replace loads COPY directly into the target table when false. A stage would add a
@@ -116,6 +117,50 @@ async function load(client: Client, t: CheckedTarget, rows: AsyncIterable<Value[
   return n;
 }
 
+/**
+ * The target's column types from the catalog, resolved the way COPY resolves the table name
+ * (`regclass`: search_path, quoting). A domain is described by its base type and typmod.
+ */
+async function columnKinds(client: Client, t: CheckedTarget, names: readonly string[]): Promise<ColumnKind[]> {
+  const res = await client.query<{ name: string; type: string; typmod: number }>(
+    `SELECT a.attname AS name, b.typname AS type, CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END AS typmod ` +
+      `FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid ` +
+      `JOIN pg_type b ON b.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END ` +
+      `WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped`,
+    [t.table],
+  );
+  const byName = new Map(res.rows.map((r) => [r.name, r]));
+  return names.map((n) => {
+    const c = byName.get(n);
+    return c ? pgKind(c.type, Number(c.typmod)) : { kind: 'other' };
+  });
+}
+
+function pgKind(type: string, typmod: number): ColumnKind {
+  switch (type) {
+    case 'int2':
+      return intKind(16);
+    case 'int4':
+      return intKind(32);
+    case 'int8':
+      return intKind(64);
+    case 'numeric':
+      // typmod = ((precision << 16) | scale) + 4; the scale is an 11-bit signed number since PG 15.
+      if (typmod < 4) return { kind: 'decimal', scale: 16383 };
+      return { kind: 'decimal', precision: ((typmod - 4) >> 16) & 0xffff, scale: (((typmod - 4) & 0x7ff) ^ 0x400) - 0x400 };
+    case 'float4':
+      return { kind: 'float', digits: 6 };
+    case 'float8':
+      return { kind: 'float', digits: 15 };
+    case 'timestamp':
+      return { kind: 'timestamp' };
+    case 'timestamptz':
+      return { kind: 'timestamptz' };
+    default:
+      return { kind: 'other' };
+  }
+}
+
 /** `?` placeholders (ferry's own marker SQL, which has no other `?`) as `$1…$n`. */
 function dollarParams(sql: string): string {
   let i = 0;
@@ -139,6 +184,7 @@ export const pgIngest: IngestDialect = {
     return {
       exec: async (sql, params) => void (await client.query(dollarParams(sql), params)),
       load: (t, rows) => load(client, t, rows, ++stages),
+      columnKinds: (t, names) => columnKinds(client, t, names),
     };
   },
   // pg's server errors carry a severity and a five-character SQLSTATE.
@@ -147,6 +193,16 @@ export const pgIngest: IngestDialect = {
   // lock_not_available (lock_timeout), deadlock_detected
   isLockConflict: (e) => sqlState(e) === '55P03' || sqlState(e) === '40P01',
   isMissingTable: (e) => sqlState(e) === '42P01',
+  // Class 22 (data exception: out of range, invalid text, NUL, too long), not-null and check
+  // violations. COPY says where: `COPY t, line 3, column amt: "…"`, the line being the load's row.
+  dataError: (e) => {
+    const state = sqlState(e) ?? '';
+    if (!state.startsWith('22') && state !== '23502' && state !== '23514') return undefined;
+    const x = e as Error & { where?: string; column?: string; detail?: string };
+    const at = x.where ? /COPY [^,]+, line (\d+)(?:, column ([^:]+))?/.exec(x.where) : null;
+    const column = at?.[2] ?? x.column;
+    return { ...(at ? { row: Number(at[1]) } : {}), ...(column ? { column } : {}), message: x.detail ? `${x.message} (${x.detail})` : x.message };
+  },
   // Two sessions creating the table at once: duplicate pg_type row or duplicate table.
   isCreateRace: (e) => sqlState(e) === '23505' || sqlState(e) === '42P07',
 };

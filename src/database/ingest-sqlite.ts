@@ -20,8 +20,9 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Knex } from 'knex';
 import type { Value } from '../values.js';
-import { markerDdl, rowShapeError, valueText, WallClock } from './ingest.js';
+import { markerDdl, loadRowOf, rowShapeError, tagLoadRow, valueText, WallClock } from './ingest.js';
 import type { CheckedTarget, DialectSession, IngestDialect } from './ingest.js';
+import type { ColumnKind } from './load-values.js';
 import type { BindValue } from './types.js';
 
 /** Rows per prepared statement call (see the module comment). */
@@ -49,10 +50,36 @@ function sqliteCode(e: unknown): string {
   return String((e as { code?: unknown })?.code ?? '');
 }
 
-/** Prefix a driver error with the row it failed on. */
+/** Prefix a driver error with the row it failed on (and note the row for the rejection). */
 function atRow(e: unknown, row: number): unknown {
   if (e instanceof Error) e.message = `row ${row}: ${e.message}`;
+  tagLoadRow(e, row);
   return e;
+}
+
+/**
+ * Column affinity from the declared type, by SQLite's own rules (datatype3.html §3.1): what
+ * SQLite converts numeric values into, which is what the value check must know.
+ */
+export function affinityKind(declared: string): ColumnKind {
+  const t = declared.toUpperCase();
+  if (t.includes('INT')) return { kind: 'sqlite-numeric' };
+  if (t.includes('CHAR') || t.includes('CLOB') || t.includes('TEXT')) return { kind: 'other' };
+  if (t.includes('BLOB') || t === '') return { kind: 'other' };
+  if (t.includes('REAL') || t.includes('FLOA') || t.includes('DOUB')) return { kind: 'sqlite-real' };
+  return { kind: 'sqlite-numeric' };
+}
+
+/** Declared types of the target's columns (`PRAGMA table_info`), matched case-insensitively like SQLite does. */
+function columnKinds(db: BetterSqlite3.Database, t: CheckedTarget, names: readonly string[]): ColumnKind[] {
+  const dot = t.table.indexOf('"."');
+  const sql = dot < 0 ? `PRAGMA table_info(${t.table})` : `PRAGMA ${t.table.slice(0, dot + 1)}.table_info(${t.table.slice(dot + 2)})`;
+  const info = db.prepare(sql).all() as Array<{ name: string; type: string }>;
+  const byName = new Map(info.map((c) => [c.name.toLowerCase(), c.type]));
+  return names.map((n) => {
+    const type = byName.get(n.toLowerCase());
+    return type === undefined ? { kind: 'other' } : affinityKind(type);
+  });
 }
 
 async function load(db: BetterSqlite3.Database, t: CheckedTarget, rows: AsyncIterable<Value[]>, clock: WallClock): Promise<number> {
@@ -128,11 +155,22 @@ export const sqliteIngest: IngestDialect = {
       },
       afterMarker: async () => void db.pragma(`busy_timeout = ${Math.trunc(savedTimeout)}`),
       load: (t, rows) => load(db, t, rows, clock),
+      columnKinds: async (t, names) => columnKinds(db, t, names),
     };
   },
   isDriverError: (e) => e instanceof Error && sqliteCode(e).startsWith('SQLITE_'),
   isUniqueViolation: (e) => sqliteCode(e) === 'SQLITE_CONSTRAINT_PRIMARYKEY' || sqliteCode(e) === 'SQLITE_CONSTRAINT_UNIQUE',
   isLockConflict: (e) => sqliteCode(e).startsWith('SQLITE_BUSY') || sqliteCode(e).startsWith('SQLITE_LOCKED'),
   isMissingTable: (e) => e instanceof Error && /no such table/.test(e.message),
+  // NOT NULL and CHECK constraints, a type mismatch (STRICT tables, INTEGER PRIMARY KEY): the file's
+  // data, not the run. `NOT NULL constraint failed: t.col` names the column.
+  dataError: (e) => {
+    const code = sqliteCode(e);
+    if (!['SQLITE_CONSTRAINT_NOTNULL', 'SQLITE_CONSTRAINT_CHECK', 'SQLITE_MISMATCH'].includes(code)) return undefined;
+    const message = (e as Error).message.replace(/^row \d+: /, '');
+    const column = /NOT NULL constraint failed: (?:[^.\s]+\.)?(\S+)/.exec(message)?.[1];
+    const row = loadRowOf(e);
+    return { ...(row !== undefined ? { row } : {}), ...(column ? { column } : {}), message };
+  },
   retryOnLockConflict: true,
 };

@@ -17,10 +17,11 @@
  * 4. UPDATE the marker's row count; commit. Any error rolls everything back and is rethrown.
  */
 import type { Knex } from 'knex';
-import { ConfigError, DatabaseError, DuplicateIngestError, isFerryError } from '../errors.js';
+import { ConfigError, DatabaseError, DuplicateIngestError, isFerryError, RejectedRowError } from '../errors.js';
 import { Decimal, Instant, LocalDate, WallTime } from '../values.js';
 import type { Value } from '../values.js';
 import { checkZone, daysFromCivil } from './convert.js';
+import { columnPreparers, preparedRows, type ColumnKind } from './load-values.js';
 import type { BindValue, Dialect, IngestMarker, IngestOptions, IngestTransaction, IngestedFile, LoadTarget } from './types.js';
 
 /** The marker table, in the target database's default schema. */
@@ -253,6 +254,20 @@ export function driverMessage(e: unknown): string {
   return msg;
 }
 
+/** Property a dialect's load sets on a driver error: the row of the load it failed on (1-based). */
+const LOAD_ROW = Symbol.for('ferry.loadRow');
+
+/** Note on a driver error the row of the load it belongs to (see {@link loadRowOf}). */
+export function tagLoadRow(e: unknown, row: number): void {
+  if (e !== null && typeof e === 'object') (e as Record<symbol, unknown>)[LOAD_ROW] = row;
+}
+
+/** The row {@link tagLoadRow} noted, if any. */
+export function loadRowOf(e: unknown): number | undefined {
+  const r = e !== null && typeof e === 'object' ? (e as Record<symbol, unknown>)[LOAD_ROW] : undefined;
+  return typeof r === 'number' ? r : undefined;
+}
+
 /** Wrap a driver error as a DatabaseError naming the database and what failed; ferry errors pass. */
 export function wrapError(db: string, what: string, e: unknown): Error {
   if (isFerryError(e)) return e;
@@ -268,6 +283,12 @@ export interface DialectSession {
   exec(sql: string, params: BindValue[]): Promise<void>;
   /** Bulk-load into a checked target; returns the number of rows read. */
   load(target: CheckedTarget, rows: AsyncIterable<Value[]>): Promise<number>;
+  /**
+   * The target's columns as the value check needs them ({@link ColumnKind}), in the order of
+   * `target.columns`; `{ kind: 'other' }` for a column the table does not have (the load then
+   * fails on the database's own error).
+   */
+  columnKinds(target: CheckedTarget, names: readonly string[]): Promise<ColumnKind[]>;
   /** Before the marker statements: make a concurrent run's lock wait long (or short, for retries). */
   beforeMarker?(): Promise<void>;
   /** After the marker statements (also when they failed): restore what beforeMarker changed. */
@@ -292,6 +313,12 @@ export interface IngestDialect {
   isDriverError(e: unknown): boolean;
   /** The error means the marker table does not exist. */
   isMissingTable(e: unknown): boolean;
+  /**
+   * A driver error of a load that is about the data (a value the column refuses, a NULL in a NOT
+   * NULL column, a failed CHECK): where it is, when the driver says, and what. Undefined for any
+   * other error (connection, lock, missing table), which fails the run instead of rejecting the file.
+   */
+  dataError(e: unknown): { row?: number; column?: string; message: string } | undefined;
   /** The error of CREATE TABLE IF NOT EXISTS means another session created it at the same moment. */
   isCreateRace?(e: unknown): boolean;
   /**
@@ -449,10 +476,17 @@ export class Ingester {
             const checked = checkTarget(target, d.dialect);
             loads++;
             try {
-              return await session.load(checked, rows);
+              // Every value is checked against its column before it is sent (load-values.ts).
+              const kinds = await session.columnKinds(checked, target.columns);
+              const prepare = columnPreparers(kinds, target.columns, d.dialect, options.timezone);
+              return await session.load(checked, preparedRows(rows, prepare, target.columns));
             } catch (e) {
-              // The rows' own errors (a parse error in the file) pass unchanged.
-              throw d.isDriverError(e) ? wrapError(this.db, `loading into ${target.table} failed`, e) : e;
+              // The rows' own errors (a parse error in the file, a refused value) pass unchanged;
+              // the database's data errors reject the file like the check would have.
+              if (!d.isDriverError(e)) throw e;
+              const data = d.dataError(e);
+              if (data) throw new RejectedRowError(data.row, data.column, `the database refused the value: ${data.message}`, { cause: e });
+              throw wrapError(this.db, `loading into ${target.table} failed`, e);
             }
           },
         };

@@ -21,7 +21,7 @@ import type { Dialect, SourceDatabase } from '../../src/database/index.js';
 import type { IngestMarker } from '../../src/database/types.js';
 import { WallClock } from '../../src/database/ingest.js';
 import type { Knex } from 'knex';
-import { ConfigError, DatabaseError, DuplicateIngestError } from '../../src/errors.js';
+import { ConfigError, DatabaseError, DuplicateIngestError, RejectedRowError } from '../../src/errors.js';
 import { Decimal, Instant, LocalDate, WallTime } from '../../src/values.js';
 import type { Value } from '../../src/values.js';
 import { MYSQL_URL, PG_URL, openMysql, openPg, readAll, tag, unavailable, uniqueName } from './helpers.js';
@@ -413,15 +413,20 @@ function suite(label: string, makeHarness: () => Harness | Promise<Harness>): vo
         await assertUnchanged(m);
       });
 
+      // Errors of the run (a unique key, a broken row): DatabaseError naming the table.
       const violations: [string, (i: number) => Value[], RegExp][] = [
-        ['NOT NULL', (i) => (i === 5000 ? [i + 1, null, 'ok'] : good(i)), /null/i],
         ['unique key in insert mode', (i) => (i === 7000 ? [11, 'dup', 'ok'] : good(i)), /duplicate|unique/i],
         ['a row with the wrong number of values', (i) => (i === 6000 ? [i + 1, 'x'] : good(i)), /row 6001 has 2 values for 3 columns/],
       ];
+      // Errors of the data the database reports (a value its column refuses): a rejection naming
+      // the row of the load when the driver says it (MySQL's NOT NULL error does not).
+      const refusals: [string, (i: number) => Value[], number | undefined, string, RegExp][] = [
+        ['NOT NULL', (i) => (i === 5000 ? [i + 1, null, 'ok'] : good(i)), h.dialect === 'mysql' ? undefined : 5001, 'name', /null/i],
+      ];
       if (h.dialect !== 'sqlite') {
         // SQLite enforces neither declared lengths nor types.
-        violations.push(['value too long', (i) => (i === 8000 ? [i + 1, 'x', 'toolong'] : good(i)), /too long/i]);
-        violations.push(['type mismatch', (i) => (i === 9000 ? ['abc', 'x', 'ok'] : good(i)), /integer|invalid input|incorrect/i]);
+        refusals.push(['value too long', (i) => (i === 8000 ? [i + 1, 'x', 'toolong'] : good(i)), 8001, 'short', /too long/i]);
+        refusals.push(['type mismatch', (i) => (i === 9000 ? ['abc', 'x', 'ok'] : good(i)), 9001, 'id', /integer|invalid input|incorrect/i]);
       }
       for (const [what, make, reason] of violations) {
         test(`${what} in the middle: DatabaseError naming the table, nothing kept`, { skip }, async () => {
@@ -432,6 +437,23 @@ function suite(label: string, makeHarness: () => Harness | Promise<Harness>): vo
               assert.ok(e instanceof DatabaseError, String(e));
               assert.match(e.message, new RegExp(table.replace(/[.]/g, '\\.')));
               assert.match(e.message, reason);
+              assert.doesNotMatch(e.message, /postgres:\/\/|mysql:\/\//);
+              return true;
+            },
+          );
+          await assertUnchanged(m);
+        });
+      }
+      for (const [what, make, row, column, reason] of refusals) {
+        test(`${what} in the middle: a rejection naming row and column, nothing kept`, { skip }, async () => {
+          const m = marker();
+          await assert.rejects(
+            db.ingest(m, (tx) => tx.load({ table, columns: ['id', 'name', 'short'], mode: 'insert' }, generate(10000, make)), { timezone: ZONE }),
+            (e) => {
+              assert.ok(e instanceof RejectedRowError, String(e));
+              assert.equal(e.row, row);
+              assert.equal(e.column, column);
+              assert.match(e.detail, reason);
               assert.doesNotMatch(e.message, /postgres:\/\/|mysql:\/\//);
               return true;
             },

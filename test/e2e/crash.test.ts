@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
+import Database from 'better-sqlite3';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CONFIG_TS, ferryBin, ORDERS_JOB_TS, runFerry, SHOP_SQL, sqliteFromSql, tempProject } from '../helpers/project.js';
 
@@ -105,4 +106,62 @@ describe('kill -9 at arbitrary moments of a big export', () => {
       p.remove();
     }
   });
+});
+
+describe('import: kill -9 at each step, then run again', () => {
+  const IMPORT_CONFIG = `
+import { defineConfig } from 'ferry';
+export default defineConfig({
+  timezone: 'Asia/Seoul',
+  connections: {
+    ledger: { type: 'database', client: 'sqlite', connection: 'ledger.sqlite' },
+    bank: { type: 'local', root: 'bank' },
+  },
+});
+`;
+  const IMPORT_JOB = `
+import { defineImport } from 'ferry';
+export default defineImport({
+  businessDate: 'today',
+  fetch: { connection: 'bank', dir: 'out', file: 'settle_{date:yyyyMMdd}.csv', after: { moveTo: 'out/done' } },
+  format: { type: 'csv', header: true, columns: { settlement_id: 'string', amount: 'decimal' } },
+  load: { connection: 'ledger', table: 'settlements', mode: 'insert' },
+});
+`;
+  const FILE = 'settlement_id,amount\nS1,15000.00\nS2,-0.01\n';
+  /** Every file below `dir` (temp names, copies, sidecar temps), relative to it. */
+  const filesUnder = (dir: string): string[] =>
+    existsSync(dir) ? readdirSync(dir, { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).map((d) => d.name) : [];
+
+  // Points where the killed run leaves something in the inbox: the download's temp file, the
+  // local copy (recorded, or loaded but not committed, or committed but not archived).
+  const points = ['import-after-download', 'receive-after-record', 'ingest-before-commit', 'ingest-after-commit'];
+  for (const point of points) {
+    test(`${point}: the next run ingests the file once and leaves nothing in var/inbox`, async () => {
+      const p = tempProject({ 'ferry.config.ts': IMPORT_CONFIG, 'jobs/settle.ts': IMPORT_JOB });
+      sqliteFromSql(p.path('ledger.sqlite'), 'create table settlements (settlement_id text primary key, amount text not null);');
+      try {
+        p.write('bank/out/settle_20261120.csv', FILE);
+        const crashed = await runFerry(p.dir, ['run', 'settle', '--date', '2026-11-20'], { FERRY_CRASH_AT: point });
+        assert.equal(crashed.signal, 'SIGKILL', `expected the run to die at ${point}: ${crashed.stderr}`);
+        assert.equal(filesUnder(p.path('var/inbox')).length, 1, `the killed run left its file in the inbox: ${filesUnder(p.path('var/inbox')).join(', ')}`);
+
+        const r = await runFerry(p.dir, ['--json', 'run', 'settle', '--date', '2026-11-20']);
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        assert.deepEqual(filesUnder(p.path('var/inbox')), [], 'stale temp files and copies are removed');
+        const db = new Database(p.path('ledger.sqlite'), { readonly: true });
+        try {
+          assert.deepEqual(db.prepare('select settlement_id, amount from settlements order by settlement_id').all(), [
+            { settlement_id: 'S1', amount: '15000.00' },
+            { settlement_id: 'S2', amount: '-0.01' },
+          ]);
+        } finally {
+          db.close();
+        }
+        assert.ok(existsSync(p.path('bank/out/done/settle_20261120.csv')), 'the partner file was moved on');
+      } finally {
+        p.remove();
+      }
+    });
+  }
 });
