@@ -123,7 +123,7 @@ export default defineConfig({
 import { defineImport } from 'ferry';
 export default defineImport({
   businessDate: 'today',
-  fetch: { connection: 'bank', dir: 'out', file: 'settle_{date:yyyyMMdd}.csv', after: { moveTo: 'out/done' } },
+  fetch: { connection: 'bank', dir: 'out', file: 'settle_{date:yyyyMMdd}.csv', after: { moveTo: 'out/done' }, stableFor: '0s' },
   format: { type: 'csv', header: true, columns: { settlement_id: 'string', amount: 'decimal' } },
   load: { connection: 'ledger', table: 'settlements', mode: 'insert' },
 });

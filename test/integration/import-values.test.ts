@@ -98,7 +98,7 @@ function jobFile(file: string, columns: string, table: string): string {
   return `import { defineImport } from 'ferry';
 export default defineImport({
   businessDate: 'today',
-  fetch: { connection: 'bank', file: '${file}' },
+  fetch: { connection: 'bank', file: '${file}', stableFor: '0s' },
   format: { type: 'csv', columns: ${columns} },
   load: { connection: 'ledger', table: '${table}', mode: 'insert' },
 });`;
